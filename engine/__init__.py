@@ -1,0 +1,8 @@
+"""The claim engine: claims as data, decision rules, runner, ledger and pytest plugin."""
+
+from engine.budget import MonteCarlo, Sizes
+from engine.claim import Claim
+from engine.evidence import ClaimResult, Comparison, Verdict
+from engine.rules import PairedSample, RatioOfMeans
+
+__all__ = ["Claim", "ClaimResult", "Comparison", "MonteCarlo", "PairedSample", "RatioOfMeans", "Sizes", "Verdict"]

@@ -1,0 +1,148 @@
+"""Decision rules: turn Monte Carlo draws into comparisons, and comparisons into a verdict.
+
+Error control (declared, per claim, family-wise over all Hypothesis examples and all
+comparisons within them):
+- *refuted* is declared when Holm's step-down procedure (statsmodels ``multipletests``,
+  ``method="holm"``) rejects some H0: quantity == prediction at level alpha, so a true claim is
+  refuted with probability <= alpha;
+- *supported* is declared when every comparison passes its equivalence test (TOST) at level
+  alpha: an intersection-union test, so a claim that is off by more than the margin in any
+  example is declared supported with probability <= alpha;
+- otherwise *inconclusive*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import nan
+
+import numpy as np
+from scipy.optimize import brentq
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.weightstats import DescrStatsW
+
+from engine.evidence import Comparison, Verdict
+
+
+@dataclass(frozen=True)
+class PairedSample:
+    """Per-draw values whose *means* are compared: numerator and denominator, each (B, C).
+
+    Column c is one comparison, named ``labels[c]``; rows are independent weight draws.
+    """
+
+    numerator: np.ndarray
+    denominator: np.ndarray
+    labels: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        num, den = np.asarray(self.numerator, float), np.asarray(self.denominator, float)
+        if num.ndim != 2 or num.shape != den.shape or num.shape[1] != len(self.labels):
+            raise ValueError(
+                f"PairedSample needs numerator and denominator of one shape (B, C) with C labels, "
+                f"got {num.shape}, {den.shape}, {len(self.labels)} labels"
+            )
+        if num.shape[0] < 2:
+            raise ValueError(f"PairedSample needs at least 2 draws, got {num.shape[0]}")
+        if not (np.isfinite(num).all() and np.isfinite(den).all()):
+            raise ValueError("PairedSample contains NaN or inf draws")
+        object.__setattr__(self, "numerator", num)
+        object.__setattr__(self, "denominator", den)
+
+
+def _ttest_p(values: np.ndarray, alternative: str = "two-sided") -> tuple[float, float]:
+    """(t statistic, p-value) of H0: E[values] = 0 (statsmodels one-sample t-test)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_stat, p_value, _ = DescrStatsW(values).ttest_mean(0.0, alternative=alternative)
+    if not np.isfinite(t_stat):  # zero variance: exact agreement or exact disagreement
+        mean = float(values.mean())
+        t_stat = 0.0 if mean == 0 else np.sign(mean) * np.inf
+        p_value = {"two-sided": float(mean == 0), "larger": float(mean <= 0), "smaller": float(mean >= 0)}[alternative]
+    return float(t_stat), float(p_value)
+
+
+def fieller_interval(numerator: np.ndarray, denominator: np.ndarray, level: float) -> tuple[float, float]:
+    """Confidence set for E[num]/E[den] by inverting the t-test of E[num - r den] = 0 (Fieller).
+
+    Returns (-inf, inf) ends where the set is unbounded (denominator mean not resolved).
+    """
+    estimate = float(numerator.mean() / denominator.mean())
+    alpha = 1.0 - level
+
+    def excess(ratio: float) -> float:
+        return _ttest_p(numerator - ratio * denominator)[1] - alpha
+
+    if excess(estimate) <= 0:
+        return (estimate, estimate)
+    spread = float(np.std(numerator - estimate * denominator) / abs(denominator.mean()) / np.sqrt(len(numerator)))
+    step = max(spread, 1e-12 * max(1.0, abs(estimate)))
+    ends = []
+    for direction in (-1.0, 1.0):
+        inner, outer = estimate, estimate + direction * step
+        for _ in range(60):
+            if excess(outer) < 0:
+                break
+            inner, outer = outer, estimate + 2 * (outer - estimate)
+        else:
+            ends.append(direction * np.inf)
+            continue
+        ends.append(float(brentq(excess, min(inner, outer), max(inner, outer), xtol=1e-12 * max(1.0, abs(estimate)))))
+    return (ends[0], ends[1])
+
+
+@dataclass(frozen=True)
+class RatioOfMeans:
+    """Claim: E[numerator] / E[denominator] == prediction, compared column by column.
+
+    Refutation: two-sided one-sample t-test of E[num - rho * den] = 0 (rho = prediction; exact
+    for the paired design, no ratio bias). Equivalence (TOST): E[num]/E[den] lies in
+    [rho (1 - margin), rho (1 + margin)], i.e. the two one-sided t-tests
+    E[num - rho (1 - margin) den] > 0 and E[num - rho (1 + margin) den] < 0, valid for
+    E[den] > 0. Intervals: Fieller sets at the simultaneous (Bonferroni) level 1 - alpha / C_total.
+    """
+
+    margin: float
+
+    def describe(self, prediction: float) -> str:
+        return (
+            f"ratio of means == {prediction:g}: refuted if Holm-adjusted two-sided paired t-test rejects; "
+            f"supported if every TOST shows the ratio within +-{self.margin:.0%} of {prediction:g}"
+        )
+
+    def compare(
+        self, sample: PairedSample, prediction: float, interval_level: float | None
+    ) -> tuple[Comparison, ...]:
+        """One comparison per column; ``interval_level`` None skips the (costlier) Fieller interval."""
+        comparisons = []
+        for c, label in enumerate(sample.labels):
+            num, den = sample.numerator[:, c], sample.denominator[:, c]
+            statistic, p_refute = _ttest_p(num - prediction * den)
+            _, p_low = _ttest_p(num - prediction * (1 - self.margin) * den, "larger")
+            _, p_high = _ttest_p(num - prediction * (1 + self.margin) * den, "smaller")
+            comparisons.append(
+                Comparison(
+                    label=label,
+                    estimate=float(num.mean() / den.mean()),
+                    ci=(nan, nan) if interval_level is None else fieller_interval(num, den, interval_level),
+                    prediction=prediction,
+                    statistic=statistic,
+                    p_refute=p_refute,
+                    p_equivalence=max(p_low, p_high),
+                    n_samples=len(num),
+                )
+            )
+        return tuple(comparisons)
+
+
+def decide(comparisons: Sequence[Comparison], alpha: float) -> tuple[Verdict, int, tuple[float, ...]]:
+    """Verdict, index of the decisive comparison, Holm-adjusted refutation p-values (see module doc)."""
+    if not comparisons:
+        raise ValueError("cannot decide a claim with no comparisons")
+    p_refute = np.array([c.p_refute for c in comparisons])
+    rejected, adjusted, _, _ = multipletests(p_refute, alpha=alpha, method="holm")
+    if rejected.any():
+        return Verdict.REFUTED, int(np.argmin(adjusted)), tuple(map(float, adjusted))
+    p_equivalence = np.array([c.p_equivalence for c in comparisons])
+    verdict = Verdict.SUPPORTED if (p_equivalence < alpha).all() else Verdict.INCONCLUSIVE
+    return verdict, int(np.argmax(p_equivalence)), tuple(map(float, adjusted))

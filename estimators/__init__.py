@@ -1,0 +1,7 @@
+"""Batched Monte Carlo estimators of f, the empirical NTK and per-matrix Jacobian norms."""
+
+from estimators.device import resolve_device
+from estimators.ntk import NTKDraws, sample_ntk
+from estimators.sampling import draw_weights
+
+__all__ = ["NTKDraws", "draw_weights", "resolve_device", "sample_ntk"]

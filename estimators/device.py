@@ -1,0 +1,20 @@
+"""Device selection: ``auto`` picks CUDA when present, else CPU."""
+
+from __future__ import annotations
+
+import torch
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """Map ``auto|cpu|cuda`` to a ``torch.device``; a clear error for unknown or missing devices."""
+    if isinstance(name, torch.device):
+        name = name.type
+    if name not in DEVICE_CHOICES:
+        raise ValueError(f"device must be one of {list(DEVICE_CHOICES)}, got {name!r}")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was requested but torch.cuda.is_available() is False")
+    return torch.device(name)

@@ -1,0 +1,148 @@
+"""The architecture-spec protocol, the batched dense layer and its NTK tape.
+
+Every network here is a composition of dense layers ``y = scale * W h`` with W of shape
+(fan_out, fan_in) and i.i.d. N(0, 1) entries (NTK parameterisation: ``scale`` carries the
+1/sqrt(fan_in) factor). Weights are batched: ``W`` has shape (B, fan_out, fan_in), hidden
+activations have shape (B, k, width) for B independent networks evaluated on k inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+Weights = Mapping[str, torch.Tensor]
+
+
+@dataclass
+class DenseRecord:
+    """What the NTK factorisation needs of one dense layer: its input h, scale, and a probe on y."""
+
+    inputs: torch.Tensor  # h, shape (B, k, fan_in)
+    scale: float
+    probe: torch.Tensor  # zeros (B, k, fan_out); d f / d probe = d f / d y
+
+
+@dataclass
+class Tape:
+    """Records every dense layer of a forward pass (insertion order = forward order)."""
+
+    records: dict[str, DenseRecord] = field(default_factory=dict)
+
+
+def dense(name: str, weights: Weights, h: torch.Tensor, scale: float, tape: Tape | None = None) -> torch.Tensor:
+    """Batched dense layer ``y = scale * W h``: (B, k, fan_in) -> (B, k, fan_out).
+
+    With a tape, a zero probe that requires grad is added to y, so one backward pass of f
+    yields d f / d y for every layer at once (no per-parameter Jacobian).
+    """
+    y = scale * torch.matmul(h, weights[name].transpose(-1, -2))
+    if tape is not None:
+        probe = torch.zeros_like(y, requires_grad=True)
+        tape.records[name] = DenseRecord(inputs=h, scale=scale, probe=probe)
+        y = y + probe
+    return y
+
+
+class ArchitectureSpec:
+    """Base class of the frozen, hashable, JSON-serialisable architecture specs.
+
+    Subclasses are frozen dataclasses that validate their fields in ``__post_init__`` and define
+    ``weight_shapes``, ``trained`` and ``apply``. ``kind`` names the class in JSON.
+    """
+
+    kind: ClassVar[str]
+    input_dim: int
+    registry: ClassVar[dict[str, type[ArchitectureSpec]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        ArchitectureSpec.registry[cls.kind] = cls
+
+    def weight_shapes(self) -> dict[str, tuple[int, int]]:
+        """Shape (fan_out, fan_in) of every weight matrix, in forward order."""
+        raise NotImplementedError
+
+    def trained(self) -> frozenset[str]:
+        """Names of the weight matrices whose gradients enter the NTK."""
+        raise NotImplementedError
+
+    def apply(self, weights: Weights, x: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
+        """Batched forward pass: weights (B, out, in) each, x (B, k, input_dim) -> f (B, k)."""
+        raise NotImplementedError
+
+    # --- shared behaviour -------------------------------------------------------------
+    def n_parameters(self, trained_only: bool = True) -> int:
+        """Number of scalar weights (trained ones by default)."""
+        names = self.trained() if trained_only else self.weight_shapes().keys()
+        shapes = self.weight_shapes()
+        return sum(shapes[n][0] * shapes[n][1] for n in names)
+
+    def check_inputs(self, x: object) -> torch.Tensor:
+        """Validate inputs of shape (k, input_dim): finite reals. Returns a float64 tensor."""
+        owner = type(self).__name__
+        try:
+            tensor = torch.as_tensor(np.asarray(x, dtype=np.float64))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{owner} inputs must be an array of real numbers: {err}") from None
+        if tensor.ndim == 1:
+            tensor = tensor.unsqueeze(0)
+        if tensor.ndim != 2 or tensor.shape[0] < 1 or tensor.shape[1] != self.input_dim:
+            raise ValueError(
+                f"{owner} inputs must have shape (k, input_dim={self.input_dim}) with k >= 1, "
+                f"got {tuple(tensor.shape)}"
+            )
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"{owner} inputs contain NaN or inf")
+        return tensor
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict with a ``kind`` tag; ``spec_from_json`` inverts it."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return {"kind": self.kind, **{k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}}
+
+    def module(self, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64) -> SpecModule:
+        """A single network (``torch.nn.Module``) with N(0, 1) weights drawn from ``generator``."""
+        return SpecModule(self, generator=generator, dtype=dtype)
+
+
+def spec_from_json(data: Mapping[str, Any] | str) -> ArchitectureSpec:
+    """Rebuild a spec from ``to_json`` output (dict or JSON string); validates again."""
+    payload = dict(json.loads(data) if isinstance(data, str) else data)
+    kind = payload.pop("kind", None)
+    if kind not in ArchitectureSpec.registry:
+        raise ValueError(f"unknown architecture kind {kind!r}; known: {sorted(ArchitectureSpec.registry)}")
+    cls = ArchitectureSpec.registry[kind]
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items()})  # type: ignore[call-arg]
+
+
+class SpecModule(torch.nn.Module):
+    """One network of a spec as an ``nn.Module``: ``forward(x)`` maps (k, input_dim) -> (k,)."""
+
+    def __init__(self, spec: ArchitectureSpec, generator: torch.Generator | None, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.spec = spec
+        self.weights = torch.nn.ParameterDict(
+            {
+                name: torch.nn.Parameter(
+                    torch.randn(shape, generator=generator, dtype=dtype), requires_grad=name in spec.trained()
+                )
+                for name, shape in spec.weight_shapes().items()
+            }
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batched = {name: w.unsqueeze(0) for name, w in self.weights.items()}
+        return self.spec.apply(batched, x.unsqueeze(0))[0]
+
+
+def inverse_sqrt(fan_in: int) -> float:
+    """The NTK-parameterisation scale 1/sqrt(fan_in)."""
+    return 1.0 / math.sqrt(fan_in)

@@ -1,0 +1,71 @@
+"""Fully connected nets of Liu, Zhu & Belkin (NeurIPS 2020), our reading (THEOREMS.md C):
+
+    h_0 = x;  h_l = sigma(W_l h_{l-1} / sqrt(n_{l-1}))  (l = 1..L);
+    z = v . h_L / sqrt(n_L);  f = s(z)   (s = identity: linear output).
+
+All weights trained. An optional bottleneck fixes the width of one hidden layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from models.activations import ACTIVATIONS
+from models.base import ArchitectureSpec, Tape, Weights, dense, inverse_sqrt
+from models.validation import one_of, positive_int
+
+HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "softplus")
+OUTPUT_ACTIVATIONS = ("identity", "tanh", "sigmoid", "softplus")
+
+
+@dataclass(frozen=True)
+class LZBNet(ArchitectureSpec):
+    """``depth`` hidden layers of ``width`` units; ``bottleneck_width`` replaces the width of hidden
+    layer ``bottleneck_layer`` (1-based) when given."""
+
+    input_dim: int
+    depth: int
+    width: int
+    activation: str = "tanh"
+    output_activation: str = "identity"
+    bottleneck_width: int | None = None
+    bottleneck_layer: int = 1
+    kind = "lzb"
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        positive_int(owner, "input_dim", self.input_dim)
+        positive_int(owner, "depth", self.depth)
+        positive_int(owner, "width", self.width)
+        one_of(owner, "activation", self.activation, HIDDEN_ACTIVATIONS)
+        one_of(owner, "output_activation", self.output_activation, OUTPUT_ACTIVATIONS)
+        if self.bottleneck_width is not None:
+            positive_int(owner, "bottleneck_width", self.bottleneck_width)
+        layer = positive_int(owner, "bottleneck_layer", self.bottleneck_layer)
+        if layer > self.depth:
+            raise ValueError(f"{owner}.bottleneck_layer must be <= depth={self.depth}, got {layer}")
+
+    @property
+    def hidden_widths(self) -> tuple[int, ...]:
+        """Widths n_1..n_L of the hidden layers, bottleneck included."""
+        widths = [self.width] * self.depth
+        if self.bottleneck_width is not None:
+            widths[self.bottleneck_layer - 1] = self.bottleneck_width
+        return tuple(widths)
+
+    def weight_shapes(self) -> dict[str, tuple[int, int]]:
+        fans = (self.input_dim, *self.hidden_widths)
+        shapes = {f"W{l}": (fans[l], fans[l - 1]) for l in range(1, self.depth + 1)}
+        return shapes | {"v": (1, fans[-1])}
+
+    def trained(self) -> frozenset[str]:
+        return frozenset(self.weight_shapes())
+
+    def apply(self, weights: Weights, x: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
+        sigma, s = ACTIVATIONS[self.activation], ACTIVATIONS[self.output_activation]
+        h = x
+        for l in range(1, self.depth + 1):
+            h = sigma(dense(f"W{l}", weights, h, inverse_sqrt(h.shape[-1]), tape))
+        return s(dense("v", weights, h, inverse_sqrt(h.shape[-1]), tape)[..., 0])

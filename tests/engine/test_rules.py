@@ -1,0 +1,100 @@
+"""The decision rule: interval coverage, error rates, and the three verdicts."""
+
+import gc
+
+import numpy as np
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from engine.evidence import Verdict
+from engine.rules import PairedSample, RatioOfMeans, decide, fieller_interval
+
+
+@pytest.fixture
+def fast_holm(monkeypatch):
+    """statsmodels' Holm branch calls gc.collect() per call; skip it in the replication loops."""
+    monkeypatch.setattr(gc, "collect", lambda *args: 0)
+
+
+def paired(rng, ratio, n, columns=1, noise=1.0):
+    """Denominators ~ Exp(1) (heavy-ish right tail), numerators = ratio * den + noise."""
+    den = rng.exponential(size=(n, columns))
+    num = ratio * den + noise * rng.standard_normal((n, columns))
+    return PairedSample(num, den, tuple(f"c{i}" for i in range(columns)))
+
+
+def test_fieller_interval_covers_known_ratio_at_its_level():
+    """95% intervals for E[num]/E[den] = 1.5 cover it in about 95% of 400 replications."""
+    rng = np.random.default_rng(1)
+    hits = 0
+    for _ in range(400):
+        sample = paired(rng, 1.5, 300)
+        lo, hi = fieller_interval(sample.numerator[:, 0], sample.denominator[:, 0], 0.95)
+        hits += lo <= 1.5 <= hi
+    lo, hi = proportion_confint(hits, 400, alpha=0.001, method="beta")
+    assert lo <= 0.95 <= hi, f"coverage {hits / 400:.3f}"
+
+
+def test_fieller_interval_is_unbounded_when_denominator_is_unresolved():
+    rng = np.random.default_rng(2)
+    num, den = rng.standard_normal(50), rng.standard_normal(50)
+    lo, hi = fieller_interval(num, den, 0.99)
+    assert np.isinf(lo) or np.isinf(hi)
+
+
+def test_true_claims_are_refuted_at_most_at_rate_alpha(fast_holm):
+    """Family-wise error: 300 true claims of 6 comparisons each are refuted at rate <= alpha = 0.05."""
+    rng = np.random.default_rng(3)
+    rule, refuted = RatioOfMeans(margin=0.2), 0
+    for _ in range(300):
+        comparisons = rule.compare(paired(rng, 1.0, 200, columns=6), 1.0, None)
+        refuted += decide(comparisons, 0.05)[0] == Verdict.REFUTED
+    lo, _ = proportion_confint(refuted, 300, alpha=0.01, method="beta")
+    assert lo <= 0.05, f"refuted {refuted}/300"
+
+
+def test_claims_off_by_more_than_the_margin_are_rarely_supported(fast_holm):
+    """A true ratio of 1.25 against a prediction of 1 with margin 20% is supported at rate <= alpha."""
+    rng = np.random.default_rng(4)
+    rule, supported = RatioOfMeans(margin=0.2), 0
+    for _ in range(300):
+        comparisons = rule.compare(paired(rng, 1.25, 400), 1.0, None)
+        supported += decide(comparisons, 0.05)[0] == Verdict.SUPPORTED
+    lo, _ = proportion_confint(supported, 300, alpha=0.01, method="beta")
+    assert lo <= 0.05, f"supported {supported}/300"
+
+
+@pytest.mark.parametrize(
+    ("true_ratio", "n", "verdict"),
+    [(1.0, 20_000, Verdict.SUPPORTED), (2.0, 20_000, Verdict.REFUTED), (1.0, 20, Verdict.INCONCLUSIVE)],
+)
+def test_verdicts(true_ratio, n, verdict):
+    """Enough data decides either way; too little data is inconclusive, never a silent pass."""
+    rng = np.random.default_rng(5)
+    comparisons = RatioOfMeans(margin=0.1).compare(paired(rng, true_ratio, n, columns=3), 1.0, 0.99)
+    assert decide(comparisons, 0.01)[0] == verdict
+
+
+def test_exact_agreement_with_zero_variance_is_supported():
+    den = np.linspace(1, 2, 10)[:, None]
+    comparisons = RatioOfMeans(margin=0.1).compare(PairedSample(den.copy(), den, ("x",)), 1.0, 0.99)
+    assert decide(comparisons, 0.01)[0] == Verdict.SUPPORTED
+
+
+@pytest.mark.parametrize(
+    ("num", "den", "labels", "message"),
+    [
+        (np.ones((5, 2)), np.ones((5, 3)), ("a", "b"), "one shape"),
+        (np.ones((5, 2)), np.ones((5, 2)), ("a",), "C labels"),
+        (np.ones((1, 1)), np.ones((1, 1)), ("a",), "at least 2 draws"),
+        (np.full((3, 1), np.nan), np.ones((3, 1)), ("a",), "NaN"),
+    ],
+)
+def test_paired_sample_rejects_malformed_draws(num, den, labels, message):
+    with pytest.raises(ValueError, match=message):
+        PairedSample(num, den, labels)
+
+
+def test_deciding_nothing_is_an_error():
+    with pytest.raises(ValueError, match="no comparisons"):
+        decide([], 0.01)

@@ -1,0 +1,1 @@
+"""One theorem per module; every module-level ``Claim`` is registered automatically."""
