@@ -97,6 +97,7 @@ def sample_ntk(
     networks in chunks of about ``chunk_bytes``. Deterministic for a given seed on CPU.
     """
     positive_int("sample_ntk", "n_draws", n_draws)
+    positive_int("sample_ntk", "chunk_bytes", chunk_bytes)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"sample_ntk.seed must be an int, got {seed!r}")
     if dtype not in (torch.float32, torch.float64):

@@ -88,6 +88,8 @@ class ArchitectureSpec:
     def check_inputs(self, x: object) -> torch.Tensor:
         """Validate inputs of shape (k, input_dim): finite reals. Returns a float64 tensor."""
         owner = type(self).__name__
+        if isinstance(x, torch.Tensor):
+            x = x.detach().cpu()
         try:
             tensor = torch.as_tensor(np.asarray(x, dtype=np.float64))
         except (TypeError, ValueError) as err:
@@ -117,10 +119,16 @@ def spec_from_json(data: Mapping[str, Any] | str) -> ArchitectureSpec:
     """Rebuild a spec from ``to_json`` output (dict or JSON string); validates again."""
     payload = dict(json.loads(data) if isinstance(data, str) else data)
     kind = payload.pop("kind", None)
-    if kind not in ArchitectureSpec.registry:
+    if not isinstance(kind, str) or kind not in ArchitectureSpec.registry:
         raise ValueError(f"unknown architecture kind {kind!r}; known: {sorted(ArchitectureSpec.registry)}")
     cls = ArchitectureSpec.registry[kind]
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items()})  # type: ignore[call-arg]
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = {f.name for f in fields}
+    if unknown := sorted(set(payload) - names):
+        raise ValueError(f"{cls.__name__} JSON has unknown fields {unknown}; fields are {sorted(names)}")
+    if missing := sorted({f.name for f in fields if f.default is dataclasses.MISSING} - set(payload)):
+        raise ValueError(f"{cls.__name__} JSON lacks required fields {missing}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items()})
 
 
 class SpecModule(torch.nn.Module):

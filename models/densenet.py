@@ -15,7 +15,7 @@ import torch
 
 from models.activations import ACTIVATIONS
 from models.base import ArchitectureSpec, Tape, Weights, dense, inverse_sqrt
-from models.validation import finite_float, positive_int
+from models.validation import finite_float, normalise, positive_int
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,10 @@ class DenseNet(ArchitectureSpec):
     kind = "densenet"
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
-        positive_int(owner, "input_dim", self.input_dim)
-        positive_int(owner, "depth", self.depth)
-        positive_int(owner, "width", self.width)
-        finite_float(owner, "alpha", self.alpha, positive=True)
+        normalise(self, "input_dim", positive_int)
+        normalise(self, "depth", positive_int)
+        normalise(self, "width", positive_int)
+        normalise(self, "alpha", finite_float, positive=True)
 
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
         n = self.width

@@ -14,7 +14,7 @@ import torch
 
 from models.activations import ACTIVATIONS
 from models.base import ArchitectureSpec, Tape, Weights, dense, inverse_sqrt
-from models.validation import one_of, positive_int
+from models.validation import normalise, one_of, positive_int
 
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "softplus")
 OUTPUT_ACTIVATIONS = ("identity", "tanh", "sigmoid", "softplus")
@@ -36,14 +36,14 @@ class LZBNet(ArchitectureSpec):
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        positive_int(owner, "input_dim", self.input_dim)
-        positive_int(owner, "depth", self.depth)
-        positive_int(owner, "width", self.width)
-        one_of(owner, "activation", self.activation, HIDDEN_ACTIVATIONS)
-        one_of(owner, "output_activation", self.output_activation, OUTPUT_ACTIVATIONS)
+        normalise(self, "input_dim", positive_int)
+        normalise(self, "depth", positive_int)
+        normalise(self, "width", positive_int)
+        normalise(self, "activation", one_of, HIDDEN_ACTIVATIONS)
+        normalise(self, "output_activation", one_of, OUTPUT_ACTIVATIONS)
         if self.bottleneck_width is not None:
-            positive_int(owner, "bottleneck_width", self.bottleneck_width)
-        layer = positive_int(owner, "bottleneck_layer", self.bottleneck_layer)
+            normalise(self, "bottleneck_width", positive_int)
+        layer = normalise(self, "bottleneck_layer", positive_int)
         if layer > self.depth:
             raise ValueError(f"{owner}.bottleneck_layer must be <= depth={self.depth}, got {layer}")
 

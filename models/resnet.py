@@ -10,7 +10,7 @@ import torch
 
 from models.activations import ACTIVATIONS
 from models.base import ArchitectureSpec, Tape, Weights, dense, inverse_sqrt
-from models.validation import finite_float, positive_float_tuple, positive_int
+from models.validation import boolean, finite_float, normalise, positive_float_tuple, positive_int
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,14 @@ class LittwinResNet(ArchitectureSpec):
     kind = "littwin_resnet"
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
-        positive_int(owner, "input_dim", self.input_dim)
-        positive_int(owner, "blocks", self.blocks)
-        positive_int(owner, "branch_depth", self.branch_depth)
-        positive_int(owner, "width", self.width)
+        normalise(self, "input_dim", positive_int)
+        normalise(self, "blocks", positive_int)
+        normalise(self, "branch_depth", positive_int)
+        normalise(self, "width", positive_int)
         if self.branch_width is None:
             object.__setattr__(self, "branch_width", self.width)
-        positive_int(owner, "branch_width", self.branch_width)
-        object.__setattr__(self, "alphas", positive_float_tuple(owner, "alphas", self.alphas, self.blocks))
+        normalise(self, "branch_width", positive_int)
+        normalise(self, "alphas", positive_float_tuple, self.blocks)
 
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
         n, nb, m = self.width, self.branch_width, self.branch_depth
@@ -90,13 +89,11 @@ class HuangResNet(ArchitectureSpec):
     kind = "huang_resnet"
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
-        positive_int(owner, "input_dim", self.input_dim)
-        positive_int(owner, "depth", self.depth)
-        positive_int(owner, "width", self.width)
-        finite_float(owner, "gamma", self.gamma, minimum=0.0)
-        if not isinstance(self.train_all, bool):
-            raise ValueError(f"{owner}.train_all must be a bool, got {self.train_all!r}")
+        normalise(self, "input_dim", positive_int)
+        normalise(self, "depth", positive_int)
+        normalise(self, "width", positive_int)
+        normalise(self, "gamma", finite_float, minimum=0.0)
+        normalise(self, "train_all", boolean)
 
     @property
     def alpha(self) -> float:
@@ -136,12 +133,10 @@ class HuangFFNet(ArchitectureSpec):
     kind = "huang_ffnet"
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
-        positive_int(owner, "input_dim", self.input_dim)
-        positive_int(owner, "depth", self.depth)
-        positive_int(owner, "width", self.width)
-        if not isinstance(self.train_all, bool):
-            raise ValueError(f"{owner}.train_all must be a bool, got {self.train_all!r}")
+        normalise(self, "input_dim", positive_int)
+        normalise(self, "depth", positive_int)
+        normalise(self, "width", positive_int)
+        normalise(self, "train_all", boolean)
 
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
         n = self.width

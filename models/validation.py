@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+
+def normalise(spec: object, field: str, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Validate ``spec.field`` with ``check(owner, field, value, ...)`` and store its normalised value
+    (e.g. numpy integers become ``int``, a constant width becomes a tuple) on the frozen spec."""
+    value = check(type(spec).__name__, field, getattr(spec, field), *args, **kwargs)
+    object.__setattr__(spec, field, value)
+    return value
+
+
+def boolean(owner: str, field: str, value: object) -> bool:
+    """Return ``value`` if it is a bool (numpy bools included), else raise naming the field."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{owner}.{field} must be a bool, got {value!r}")
+    return bool(value)
 
 
 def positive_int(owner: str, field: str, value: object, minimum: int = 1) -> int:

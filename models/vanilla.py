@@ -15,7 +15,7 @@ import torch
 
 from models.activations import ACTIVATIONS
 from models.base import ArchitectureSpec, Tape, Weights, dense, inverse_sqrt
-from models.validation import positive_int, width_tuple
+from models.validation import normalise, positive_int, width_tuple
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,9 @@ class VanillaNet(ArchitectureSpec):
     kind = "vanilla"
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
-        positive_int(owner, "input_dim", self.input_dim)
-        positive_int(owner, "depth", self.depth)
-        object.__setattr__(self, "widths", width_tuple(owner, "widths", self.widths, self.depth + 1))
+        normalise(self, "input_dim", positive_int)
+        normalise(self, "depth", positive_int)
+        normalise(self, "widths", width_tuple, self.depth + 1)
 
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
         widths = self.widths
