@@ -3,6 +3,16 @@
 from engine.budget import MonteCarlo, Sizes
 from engine.claim import Claim
 from engine.evidence import ClaimResult, Comparison, Verdict
-from engine.rules import PairedSample, RatioOfMeans
+from engine.rules import DecisionRule, PairedSample, RatioOfMeans
 
-__all__ = ["Claim", "ClaimResult", "Comparison", "MonteCarlo", "PairedSample", "RatioOfMeans", "Sizes", "Verdict"]
+__all__ = [
+    "Claim",
+    "ClaimResult",
+    "Comparison",
+    "DecisionRule",
+    "MonteCarlo",
+    "PairedSample",
+    "RatioOfMeans",
+    "Sizes",
+    "Verdict",
+]

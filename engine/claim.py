@@ -11,9 +11,9 @@ from typing import Any
 from hypothesis.strategies import SearchStrategy
 
 from engine.budget import DEFAULT_DRAWS, DEFAULT_EXAMPLES, MonteCarlo, Sizes
-from engine.rules import PairedSample, RatioOfMeans
+from engine.rules import DecisionRule
 
-Measure = Callable[[Any, MonteCarlo], PairedSample]
+Measure = Callable[[Any, MonteCarlo], Any]
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,8 @@ class Claim:
     """One checkable statement.
 
     ``draw`` yields examples (JSON-serialisable parameters); ``measure(example, mc)`` runs the
-    estimator with ``mc.n_draws`` seeded draws; ``rule`` compares the result with ``prediction``.
+    estimator with ``mc.n_draws`` draws seeded by ``mc.seed`` and returns the sample ``rule``
+    understands (e.g. a ``PairedSample``); ``rule`` compares it with ``prediction``.
     ``twin_of`` names the true claim a false twin mutates (None for a true claim).
     """
 
@@ -31,7 +32,7 @@ class Claim:
     draw: SearchStrategy[Any]
     measure: Measure
     prediction: float
-    rule: RatioOfMeans
+    rule: DecisionRule
     n_draws: Sizes = DEFAULT_DRAWS
     n_examples: Sizes = DEFAULT_EXAMPLES
     alpha: float = 0.01

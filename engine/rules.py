@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import nan
+from typing import Any, Protocol
 
 import numpy as np
 from scipy.optimize import brentq
@@ -23,6 +24,18 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import DescrStatsW
 
 from engine.evidence import Comparison, Verdict
+
+
+class DecisionRule(Protocol):
+    """Turns one example's sample into comparisons against a prediction (then ``decide`` pools them)."""
+
+    def describe(self, prediction: float) -> str:
+        """The rule in words, for reports."""
+        ...
+
+    def compare(self, sample: Any, prediction: float, interval_level: float | None) -> tuple[Comparison, ...]:
+        """Comparisons with p-values for refutation and equivalence; intervals at ``interval_level``."""
+        ...
 
 
 @dataclass(frozen=True)
