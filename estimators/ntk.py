@@ -69,11 +69,12 @@ def ntk_of_weights(
     with torch.enable_grad():
         outputs = spec.apply(weights, x.expand(n_networks, *x.shape), tape)
         probes = [record.probe for record in tape.records.values()]
-        backward = torch.autograd.grad(outputs.sum(), probes, allow_unused=True)
+        grads = torch.autograd.grad(outputs.sum(), probes, allow_unused=True)
+    output_grads = dict(zip(tape.records, grads, strict=True))
     grams = []
     for name in spec.weight_shapes():
         record = tape.records[name]
-        delta = backward[list(tape.records).index(name)]
+        delta = output_grads[name]
         if delta is None:  # f does not depend on this layer's output
             delta = torch.zeros_like(record.probe)
         input_gram = record.inputs @ record.inputs.transpose(-1, -2)

@@ -13,7 +13,7 @@ import torch
 
 from models.base import ArchitectureSpec
 
-BLOCK = 128
+BLOCK = 16  # small: bounds a chunk's memory (16 nets of n = 500, L = 10 are 320 MB in float64)
 
 
 def block_seed(seed: int, block: int) -> int:

@@ -1,0 +1,99 @@
+"""The NTK benchmark CLI: JSON lines with the required keys, agreement of both methods, argument errors.
+
+No timing assertions: machines are noisy; only that the rates are positive and finite.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from estimators.bench import main
+
+TINY = ["--width", "16", "--depth", "2", "--networks", "8", "--seconds", "0.05"]
+REQUIRED = {"name", "nets_per_s", "ratio_vs_torch_func", "device", "width", "depth", "inputs", "dtype", "max_rel_diff"}
+
+
+def json_rows(capsys: pytest.CaptureFixture[str], argv: list[str]) -> list[dict[str, object]]:
+    """Run ``main(argv)``, check it succeeds, and parse every stdout line as one JSON object."""
+    assert main(argv) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    return [json.loads(line) for line in lines]
+
+
+def test_json_lines_have_required_keys_and_positive_rates(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--json`` prints one object per method with the documented keys, positive rates, agreeing Grams."""
+    rows = json_rows(capsys, ["--json", *TINY])
+    assert [row["name"] for row in rows] == ["factorised", "torch_func_jacrev"]
+    by_name = {row["name"]: row for row in rows}
+    for row in rows:
+        assert row.keys() >= REQUIRED
+        assert isinstance(row["nets_per_s"], float) and math.isfinite(row["nets_per_s"]) and row["nets_per_s"] > 0
+        assert row["device"] in ("cpu", "cuda")
+        assert (row["width"], row["depth"], row["inputs"], row["dtype"]) == (16, 2, 2, "float64")
+        assert 0 <= row["max_rel_diff"] < 1e-9
+    assert by_name["torch_func_jacrev"]["ratio_vs_torch_func"] == 1.0
+    ratio = by_name["factorised"]["nets_per_s"] / by_name["torch_func_jacrev"]["nets_per_s"]
+    assert by_name["factorised"]["ratio_vs_torch_func"] == pytest.approx(ratio)
+
+
+def test_float32_and_uneven_batches_agree(capsys: pytest.CaptureFixture[str]) -> None:
+    """float32 with a batch that does not divide the networks still compares the same nets."""
+    rows = json_rows(capsys, ["--json", *TINY, "--dtype", "float32", "--batch", "3", "--inputs", "3"])
+    assert all(row["dtype"] == "float32" and row["inputs"] == 3 for row in rows)
+    assert rows[0]["max_rel_diff"] < 1e-3
+
+
+def test_table_says_weight_drawing_is_excluded(capsys: pytest.CaptureFixture[str]) -> None:
+    """The default output is a table naming both methods and the exclusion of weight drawing."""
+    assert main(TINY) == 0
+    out = capsys.readouterr().out
+    assert "factorised" in out and "torch_func_jacrev" in out and "weight drawing is excluded" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--width", "0"],
+        ["--depth", "0"],
+        ["--inputs", "0"],
+        ["--networks", "-3"],
+        ["--width", "abc"],
+        ["--device", "tpu"],
+        ["--dtype", "float16"],
+        ["--seconds", "-1"],
+    ],
+)
+def test_bad_arguments_exit_with_code_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad values are argparse errors: SystemExit(2) and a message on stderr."""
+    with pytest.raises(SystemExit) as excinfo:
+        main(argv)
+    assert excinfo.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_cuda_without_cuda_is_an_argument_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--device cuda`` on a machine without CUDA is reported by argparse (exit 2), not a traceback."""
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--device", "cuda", *TINY])
+    assert excinfo.value.code == 2
+    assert "cuda" in capsys.readouterr().err
+
+
+def test_disagreeing_methods_exit_with_code_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """If the baseline's Gram matrices differ from ours, the run reports it and exits 1."""
+    import estimators.bench as bench
+
+    original = bench.jacrev_gram
+    monkeypatch.setattr(bench, "jacrev_gram", lambda spec, weights, x: 1.01 * original(spec, weights, x))
+    assert main(["--json", *TINY]) == 1
+    captured = capsys.readouterr()
+    assert all(json.loads(line)["max_rel_diff"] > 1e-3 for line in captured.out.splitlines())
+    assert "differ" in captured.err
