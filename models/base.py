@@ -13,12 +13,31 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
 Weights = Mapping[str, torch.Tensor]
+
+
+@runtime_checkable
+class LazyWeights(Protocol):
+    """A stand-in for the dict of dense weights that applies each matrix without forming it.
+
+    ``apply_dense(name, h)`` returns ``h W^T`` of shape (B, k, fan_out) for h of shape (B, k, fan_in),
+    W being the (never materialised) matrix ``name`` of the B networks. ``dense`` uses it, duck-typed,
+    whenever the weights object has an ``apply_dense`` method.
+    """
+
+    @property
+    def n_networks(self) -> int:
+        """The batch size B."""
+        ...
+
+    def apply_dense(self, name: str, h: torch.Tensor) -> torch.Tensor:
+        """``h W^T`` for matrix ``name``: (B, k, fan_in) -> (B, k, fan_out)."""
+        ...
 
 
 @dataclass
@@ -37,13 +56,21 @@ class Tape:
     records: dict[str, DenseRecord] = field(default_factory=dict)
 
 
-def dense(name: str, weights: Weights, h: torch.Tensor, scale: float, tape: Tape | None = None) -> torch.Tensor:
+def dense(
+    name: str, weights: Weights | LazyWeights, h: torch.Tensor, scale: float, tape: Tape | None = None
+) -> torch.Tensor:
     """Batched dense layer ``y = scale * W h``: (B, k, fan_in) -> (B, k, fan_out).
 
+    ``weights`` is a mapping name -> (B, fan_out, fan_in) tensor, or a ``LazyWeights`` (anything
+    with an ``apply_dense`` method), which then computes ``h W^T`` itself.
     With a tape, a zero probe that requires grad is added to y, so one backward pass of f
     yields d f / d y for every layer at once (no per-parameter Jacobian).
     """
-    y = scale * torch.matmul(h, weights[name].transpose(-1, -2))
+    apply_dense = getattr(weights, "apply_dense", None)
+    if apply_dense is not None:
+        y = scale * apply_dense(name, h)
+    else:
+        y = scale * torch.matmul(h, weights[name].transpose(-1, -2))  # type: ignore[index]
     if tape is not None:
         probe = torch.zeros_like(y, requires_grad=True)
         tape.records[name] = DenseRecord(inputs=h, scale=scale, probe=probe)

@@ -1,0 +1,268 @@
+"""Exact-in-law low-rank Monte Carlo of f and the empirical NTK: no weight matrix is ever drawn.
+
+Every weight matrix W (fan_out x fan_in, i.i.d. N(0, 1)) of the architectures in ``models`` is used
+exactly once in the forward pass, ``Y = h W^T`` for the k inputs' activations h (k x fan_in), and
+once in the backward pass, ``D W`` for D = dF/dY (k x fan_out). Per network:
+
+* forward: the columns of Y (one per output unit) are i.i.d. N(0, Gram_h), Gram_h = h h^T, so
+  ``Y = R_h G^T`` with R_h = Gram_h^{1/2} (symmetric PSD root) and G (fan_out x k) i.i.d. N(0, 1);
+* backward: given Y (and h), ``W = Y^T Gram_h^+ h + Z (I - P_h)`` with Z i.i.d. N(0, 1) independent
+  and P_h = h^T Gram_h^+ h the projector on the row space of h. Hence
+
+      D W = (D Y^T - (D Z) h^T) Gram_h^+ h + D Z,   D Z = R_D G2^T,  R_D = (D D^T)^{1/2},
+
+  G2 (fan_in x k) i.i.d. N(0, 1): the rows of D Z have the law of D Z without forming Z.
+
+Why the joint law of (f, every layer's h, every layer's D) is that of the dense network: the
+forward values are functions of x and (Y_1, ..., Y_M) (forward order), h_m a function of
+Y_1..Y_{m-1}; Y_m given the past is N as above. Given all Y's, the W_m are conditionally independent,
+each with the Gaussian conditional law above (the prior density factorises and the constraints
+W_m h_m^T = Y_m^T are one per matrix). D_m is a function of the forward values and of D_{m'} W_{m'}
+for later matrices m', so sampling D_m W_m from its conditional law given (Y's, D_m), in any order
+consistent with autograd, gives the joint law. Cost per matrix and network O((fan_in + fan_out) k^2
++ k^3) instead of O(fan_out fan_in).
+
+Numerically, Gram_h and D D^T are PSD k x k matrices that may be rank-deficient (repeated or zero
+inputs, dead ReLU units, an output of width 1): both the square root and the pseudo-inverse use
+``eigh`` with eigenvalues below ``RCOND * k * eps * max eigenvalue`` set to 0, never 1/0.
+
+Randomness: the forward draw of matrix ``name`` for block b (``BLOCK`` networks, as in
+``estimators.sampling``) comes from a generator seeded by ``matrix_seed(seed, b, name, "forward")``,
+the backward draw from one seeded with ``"backward"``; results are bitwise reproducible on a device
+and do not depend on chunking or on autograd's execution order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from estimators.device import resolve_device
+from estimators.ntk import DEFAULT_CHUNK_BYTES, NTKDraws
+from estimators.sampling import BLOCK
+from models.base import ArchitectureSpec, Tape
+from models.validation import positive_int
+
+RCOND = 10.0  # eigenvalues <= RCOND * k * eps * max eigenvalue count as 0
+
+Sampler = Callable[[int], torch.Tensor]  # fan -> (B, k, fan) i.i.d. N(0, 1)
+
+
+def matrix_seed(seed: int, block: int, name: str, phase: str) -> int:
+    """A 63-bit seed for the ``phase`` ("forward" or "backward") draw of matrix ``name`` in block ``block``."""
+    digest = hashlib.sha256(f"lowrank:{seed}:{block}:{name}:{phase}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def psd_sqrt_and_pinv(gram: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric square root and pseudo-inverse of batched PSD matrices (..., k, k), by ``eigh``.
+
+    Eigenvalues at or below ``RCOND * k * eps * max(eigenvalue)`` (rounding noise, negative ones included)
+    are treated as exact zeros in both, so rank-deficient input gives finite output and the root and
+    the pseudo-inverse share one range.
+    """
+    gram = 0.5 * (gram + gram.transpose(-1, -2))
+    evals, evecs = torch.linalg.eigh(gram)
+    k = gram.shape[-1]
+    top = evals.amax(dim=-1, keepdim=True).clamp_min(0.0)
+    keep = evals > RCOND * k * torch.finfo(gram.dtype).eps * top
+    safe = torch.where(keep, evals, torch.ones_like(evals))
+    root = torch.where(keep, safe.sqrt(), torch.zeros_like(evals))
+    inverse = torch.where(keep, safe.reciprocal(), torch.zeros_like(evals))
+    evecs_t = evecs.transpose(-1, -2)
+    return (evecs * root.unsqueeze(-2)) @ evecs_t, (evecs * inverse.unsqueeze(-2)) @ evecs_t
+
+
+def project_out(m: torch.Tensor, h: torch.Tensor, gram_pinv: torch.Tensor) -> torch.Tensor:
+    """``m (I - P_h)`` with P_h = h^T Gram_h^+ h, without forming the fan_in x fan_in projector.
+
+    m: (B, k', fan_in), h: (B, k, fan_in), gram_pinv: (B, k, k).
+    """
+    return m - ((m @ h.transpose(-1, -2)) @ gram_pinv) @ h
+
+
+class LowRankDense(torch.autograd.Function):
+    """``Y = h W^T`` for B networks with W ~ i.i.d. N(0, 1) never formed: forward samples Y given h,
+    backward samples dL/dh = D W given (h, Y, D). Gradient w.r.t. h only.
+
+    ``apply(h, forward_noise, backward_sampler)``: h (B, k, fan_in); forward_noise (B, k, fan_out)
+    i.i.d. N(0, 1) (this is G^T); backward_sampler(fan_in) returns fresh (B, k, fan_in) i.i.d. N(0, 1)
+    (G2^T). The backward may run once per forward: a second call (``retain_graph``) would reuse G2
+    with another D, which is not the joint law of two D's applied to one W, so it raises.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, h: torch.Tensor, forward_noise: torch.Tensor, backward_sampler: Sampler) -> torch.Tensor:
+        gram = h @ h.transpose(-1, -2)
+        root, pinv = psd_sqrt_and_pinv(gram)
+        y = root @ forward_noise
+        ctx.save_for_backward(h, y, pinv)
+        ctx.backward_sampler = backward_sampler
+        ctx.backward_done = False
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad_y: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:
+        if ctx.backward_done:
+            raise RuntimeError("LowRankDense.backward may run only once per forward pass (one W per forward)")
+        ctx.backward_done = True
+        h, y, pinv = ctx.saved_tensors
+        if not ctx.needs_input_grad[0]:
+            return None, None, None
+        d_root, _ = psd_sqrt_and_pinv(grad_y @ grad_y.transpose(-1, -2))
+        dz = d_root @ ctx.backward_sampler(h.shape[-1])  # (B, k, fan_in), law of D Z
+        # D W = D Y^T Gram^+ h + (D Z)(I - P_h)
+        conditional_mean = ((grad_y @ y.transpose(-1, -2)) @ pinv) @ h
+        return conditional_mean + project_out(dz, h, pinv), None, None
+
+
+class LowRankWeights:
+    """Lazy weights of networks [first_block * BLOCK, (first_block + n_blocks) * BLOCK) of ``spec``.
+
+    A stand-in for ``estimators.sampling.draw_weights`` output that ``models.base.dense`` accepts
+    (``models.base.LazyWeights``): ``spec.apply(lazy, x, tape)`` samples the forward pass, and one
+    ``torch.autograd.grad`` call on it samples the backward pass, jointly with the law of N(0, 1)
+    dense weights. Single use: each matrix may be applied once (make a new object, same seed, for
+    the same draws again). The networks are independent of those of ``draw_weights`` for any seed.
+    """
+
+    def __init__(
+        self,
+        spec: ArchitectureSpec,
+        seed: int,
+        first_block: int,
+        n_blocks: int,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"LowRankWeights.seed must be an int, got {seed!r}")
+        if isinstance(first_block, bool) or not isinstance(first_block, int) or first_block < 0:
+            raise ValueError(f"LowRankWeights.first_block must be an int >= 0, got {first_block!r}")
+        positive_int("LowRankWeights", "n_blocks", n_blocks)
+        self.spec = spec
+        self.seed = seed
+        self.first_block = first_block
+        self.n_blocks = n_blocks
+        self.dtype = dtype
+        self.device = torch.device(device)
+        self.shapes = spec.weight_shapes()
+        self.applied: set[str] = set()
+
+    @property
+    def n_networks(self) -> int:
+        """B = n_blocks * BLOCK."""
+        return self.n_blocks * BLOCK
+
+    def keys(self) -> list[str]:
+        """Matrix names, in forward order (as the dense weights dict)."""
+        return list(self.shapes)
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        raise TypeError(f"LowRankWeights never forms matrix {name!r}; use apply_dense(name, h)")
+
+    def noise(self, name: str, phase: str, k: int, fan: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """(B, k, fan) i.i.d. N(0, 1) for ``phase`` of matrix ``name``, block by block."""
+        parts = []
+        for block in range(self.first_block, self.first_block + self.n_blocks):
+            generator = torch.Generator(device=device).manual_seed(matrix_seed(self.seed, block, name, phase))
+            parts.append(torch.randn((BLOCK, k, fan), generator=generator, dtype=dtype, device=device))
+        return torch.cat(parts)
+
+    def apply_dense(self, name: str, h: torch.Tensor) -> torch.Tensor:
+        """``h W^T`` for matrix ``name`` of every network: h (B, k, fan_in) (or broadcastable) -> (B, k, fan_out)."""
+        if name not in self.shapes:
+            raise KeyError(f"{type(self.spec).__name__} has no weight matrix {name!r}; has {list(self.shapes)}")
+        if name in self.applied:
+            raise RuntimeError(
+                f"LowRankWeights matrix {name!r} was already applied; each matrix may be applied once "
+                "(build a new LowRankWeights with the same seed for the same draws)"
+            )
+        fan_out, fan_in = self.shapes[name]
+        if h.ndim not in (2, 3) or h.shape[-1] != fan_in:
+            raise ValueError(f"matrix {name!r} expects h of shape (B, k, {fan_in}), got {tuple(h.shape)}")
+        k = h.shape[-2]
+        h = h.expand(self.n_networks, k, fan_in)
+        self.applied.add(name)
+        dtype, device = h.dtype, h.device
+        forward_noise = self.noise(name, "forward", k, fan_out, dtype, device)
+
+        def backward_sampler(fan: int) -> torch.Tensor:
+            return self.noise(name, "backward", k, fan, dtype, device)
+
+        return LowRankDense.apply(h, forward_noise, backward_sampler)
+
+
+def ntk_of_lazy_weights(
+    spec: ArchitectureSpec, weights: LowRankWeights, x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Outputs (B, k) and per-matrix Gram matrices (B, M, k, k) of the networks of ``weights``.
+
+    The body of ``estimators.ntk.ntk_of_weights`` with B read from ``weights.n_networks``.
+    """
+    n_networks = weights.n_networks
+    tape = Tape()
+    with torch.enable_grad():
+        outputs = spec.apply(weights, x.expand(n_networks, *x.shape), tape)  # type: ignore[arg-type]
+        probes = [record.probe for record in tape.records.values()]
+        backward = torch.autograd.grad(outputs.sum(), probes, allow_unused=True)
+    grams = []
+    for name in spec.weight_shapes():
+        record = tape.records[name]
+        delta = backward[list(tape.records).index(name)]
+        if delta is None:  # f does not depend on this layer's output
+            delta = torch.zeros_like(record.probe)
+        input_gram = record.inputs @ record.inputs.transpose(-1, -2)
+        grams.append(record.scale**2 * input_gram * (delta @ delta.transpose(-1, -2)))
+    return outputs.detach(), torch.stack(grams, dim=1).detach()
+
+
+def chunk_blocks_lowrank(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chunk_bytes: int) -> int:
+    """How many blocks of BLOCK networks fit in ``chunk_bytes`` (activations, noise, gradients), at least 1."""
+    shapes = spec.weight_shapes().values()
+    per_network = sum(8 * n_inputs * (o + i) for o, i in shapes) * torch.finfo(dtype).bits // 8
+    return max(1, chunk_bytes // (per_network * BLOCK))
+
+
+def sample_ntk_lowrank(
+    spec: ArchitectureSpec,
+    inputs: object,
+    n_draws: int,
+    seed: int,
+    *,
+    device: str | torch.device = "auto",
+    dtype: torch.dtype = torch.float64,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> NTKDraws:
+    """``estimators.ntk.sample_ntk`` by the low-rank sampler: same law, same output, other random stream.
+
+    Deterministic for a given seed on a device, whatever the chunking.
+    """
+    positive_int("sample_ntk_lowrank", "n_draws", n_draws)
+    positive_int("sample_ntk_lowrank", "chunk_bytes", chunk_bytes)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"sample_ntk_lowrank.seed must be an int, got {seed!r}")
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"sample_ntk_lowrank.dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    target = resolve_device(device)
+    x = spec.check_inputs(inputs).to(device=target, dtype=dtype)
+    total_blocks = math.ceil(n_draws / BLOCK)
+    per_chunk = chunk_blocks_lowrank(spec, x.shape[0], dtype, chunk_bytes)
+    outputs, grams = [], []
+    for first in range(0, total_blocks, per_chunk):
+        weights = LowRankWeights(spec, seed, first, min(per_chunk, total_blocks - first), dtype, target)
+        f, gram = ntk_of_lazy_weights(spec, weights, x)
+        outputs.append(f.to("cpu", torch.float64))
+        grams.append(gram.to("cpu", torch.float64))
+    names = tuple(spec.weight_shapes())
+    trained = spec.trained()
+    return NTKDraws(
+        matrix_names=names,
+        trained=tuple(name in trained for name in names),
+        outputs=torch.cat(outputs)[:n_draws],
+        per_matrix_gram=torch.cat(grams)[:n_draws],
+    )
