@@ -3,7 +3,7 @@
 from engine.budget import MonteCarlo, Sizes
 from engine.claim import Claim
 from engine.evidence import ClaimResult, Comparison, Verdict
-from engine.rules import DecisionRule, PairedSample, RatioOfMeans
+from engine.rules import DecisionRule, PairedSample, RatioOfMeans, SameLaw, TwoSamples
 
 __all__ = [
     "Claim",
@@ -13,6 +13,8 @@ __all__ = [
     "MonteCarlo",
     "PairedSample",
     "RatioOfMeans",
+    "SameLaw",
     "Sizes",
+    "TwoSamples",
     "Verdict",
 ]

@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 import numpy as np
 from scipy.optimize import brentq
+from scipy.stats import ks_2samp
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.weightstats import DescrStatsW
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttost_ind
 
 from engine.evidence import Comparison, Verdict
 
@@ -123,9 +124,7 @@ class RatioOfMeans:
             f"supported if every TOST shows the ratio within +-{self.margin:.0%} of {prediction:g}"
         )
 
-    def compare(
-        self, sample: PairedSample, prediction: float, interval_level: float | None
-    ) -> tuple[Comparison, ...]:
+    def compare(self, sample: PairedSample, prediction: float, interval_level: float | None) -> tuple[Comparison, ...]:
         """One comparison per column; ``interval_level`` None skips the (costlier) Fieller interval."""
         comparisons = []
         for c, label in enumerate(sample.labels):
@@ -159,3 +158,88 @@ def decide(comparisons: Sequence[Comparison], alpha: float) -> tuple[Verdict, in
     p_equivalence = np.array([c.p_equivalence for c in comparisons])
     verdict = Verdict.SUPPORTED if (p_equivalence < alpha).all() else Verdict.INCONCLUSIVE
     return verdict, int(np.argmax(p_equivalence)), tuple(map(float, adjusted))
+
+
+@dataclass(frozen=True)
+class TwoSamples:
+    """Independent draws of the same C quantities from two samplers: ``first`` and ``second``, each (B, C)."""
+
+    first: np.ndarray
+    second: np.ndarray
+    labels: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        first, second = np.asarray(self.first, float), np.asarray(self.second, float)
+        if first.ndim != 2 or first.shape != second.shape or first.shape[1] != len(self.labels):
+            raise ValueError(
+                f"TwoSamples needs first and second of one shape (B, C) with C labels, "
+                f"got {first.shape}, {second.shape}, {len(self.labels)} labels"
+            )
+        if first.shape[0] < 2:
+            raise ValueError(f"TwoSamples needs at least 2 draws, got {first.shape[0]}")
+        if not (np.isfinite(first).all() and np.isfinite(second).all()):
+            raise ValueError("TwoSamples contains NaN or inf draws")
+        object.__setattr__(self, "first", first)
+        object.__setattr__(self, "second", second)
+
+
+@dataclass(frozen=True)
+class SameLaw:
+    """Claim: every column has the same law under both samplers (prediction: no difference).
+
+    Per column three comparisons:
+    - ``KS``: two-sample Kolmogorov-Smirnov (``scipy.stats.ks_2samp``); it can only refute
+      (its p_equivalence is 0, so it never blocks support);
+    - ``mean``: standardised mean difference (m1 - m2) / s, s the pooled SD; refuted by Welch's
+      t-test, supported by TOST (``statsmodels ttost_ind``, unequal variances) within +-``margin`` s;
+    - ``variance``: ratio of mean squared deviations about the pooled mean, decided as
+      ``RatioOfMeans(variance_margin)`` (the two samples are independent, so any pairing of
+      equally many draws gives i.i.d. pairs and the paired t-tests stay valid).
+    """
+
+    margin: float
+    variance_margin: float
+
+    def describe(self, prediction: float) -> str:
+        return (
+            "same law under both samplers: refuted if Holm-adjusted KS, Welch or variance-ratio tests reject; "
+            f"supported if means agree within +-{self.margin:g} SD and variances within +-{self.variance_margin:.0%}"
+        )
+
+    def compare(self, sample: TwoSamples, prediction: float, interval_level: float | None) -> tuple[Comparison, ...]:
+        comparisons: list[Comparison] = []
+        n = sample.first.shape[0]
+        for c, label in enumerate(sample.labels):
+            x1, x2 = sample.first[:, c], sample.second[:, c]
+            ks = ks_2samp(x1, x2)
+            comparisons.append(
+                Comparison(
+                    f"{label}: KS", float(ks.statistic), (nan, nan), 0.0, float(ks.statistic), float(ks.pvalue), 0.0, n
+                )
+            )
+            scale = float(np.sqrt((x1.var(ddof=1) + x2.var(ddof=1)) / 2)) or 1.0
+            welch = CompareMeans(DescrStatsW(x1), DescrStatsW(x2))
+            t_stat, p_refute, _ = welch.ttest_ind(usevar="unequal")
+            p_equivalence, _, _ = ttost_ind(x1, x2, -self.margin * scale, self.margin * scale, usevar="unequal")
+            ci = (nan, nan)
+            if interval_level is not None:
+                lo, hi = welch.tconfint_diff(alpha=1 - interval_level, usevar="unequal")
+                ci = (float(lo) / scale, float(hi) / scale)
+            comparisons.append(
+                Comparison(
+                    f"{label}: mean",
+                    float((x1.mean() - x2.mean()) / scale),
+                    ci,
+                    0.0,
+                    float(t_stat),
+                    float(p_refute),
+                    float(p_equivalence),
+                    n,
+                )
+            )
+            centre = (x1.mean() + x2.mean()) / 2
+            squared = PairedSample(
+                ((x1 - centre) ** 2)[:, None], ((x2 - centre) ** 2)[:, None], (f"{label}: variance",)
+            )
+            comparisons.extend(RatioOfMeans(self.variance_margin).compare(squared, 1.0, interval_level))
+        return tuple(comparisons)

@@ -7,7 +7,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from engine.evidence import Verdict
-from engine.rules import PairedSample, RatioOfMeans, decide, fieller_interval
+from engine.rules import PairedSample, RatioOfMeans, SameLaw, TwoSamples, decide, fieller_interval
 
 
 @pytest.fixture
@@ -98,3 +98,21 @@ def test_paired_sample_rejects_malformed_draws(num, den, labels, message):
 def test_deciding_nothing_is_an_error():
     with pytest.raises(ValueError, match="no comparisons"):
         decide([], 0.01)
+
+
+@pytest.mark.parametrize(("scale", "verdict"), [(1.0, Verdict.SUPPORTED), (1.15, Verdict.REFUTED)])
+def test_same_law_supports_identical_laws_and_refutes_a_rescaled_one(scale, verdict):
+    rng = np.random.default_rng(6)
+    first, second = rng.exponential(size=(20_000, 2)), scale * rng.exponential(size=(20_000, 2))
+    comparisons = SameLaw(margin=0.1, variance_margin=0.1).compare(TwoSamples(first, second, ("a", "b")), 0.0, 0.999)
+    assert decide(comparisons, 0.01)[0] == verdict
+
+
+def test_same_law_detects_a_change_of_shape_with_equal_mean_and_variance():
+    """Uniform vs Gaussian with matched mean and variance: only the KS comparison can see it."""
+    rng = np.random.default_rng(7)
+    first = rng.standard_normal((20_000, 1))
+    second = rng.uniform(-np.sqrt(3), np.sqrt(3), (20_000, 1))
+    comparisons = SameLaw(margin=0.1, variance_margin=0.1).compare(TwoSamples(first, second, ("x",)), 0.0, None)
+    verdict, decisive, _ = decide(comparisons, 0.01)
+    assert verdict == Verdict.REFUTED and comparisons[decisive].label == "x: KS"
