@@ -103,7 +103,7 @@ def test_deciding_nothing_is_an_error():
 @pytest.mark.parametrize(("scale", "verdict"), [(1.0, Verdict.SUPPORTED), (1.15, Verdict.REFUTED)])
 def test_same_law_supports_identical_laws_and_refutes_a_rescaled_one(scale, verdict):
     rng = np.random.default_rng(6)
-    first, second = rng.exponential(size=(20_000, 2)), scale * rng.exponential(size=(20_000, 2))
+    first, second = rng.exponential(size=(80_000, 2)), scale * rng.exponential(size=(80_000, 2))
     comparisons = SameLaw(margin=0.1, variance_margin=0.1).compare(TwoSamples(first, second, ("a", "b")), 0.0, 0.999)
     assert decide(comparisons, 0.01)[0] == verdict
 
