@@ -35,16 +35,13 @@ and do not depend on chunking or on autograd's execution order.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from estimators.device import resolve_device
-from estimators.ntk import DEFAULT_CHUNK_BYTES, NTKDraws
 from estimators.sampling import BLOCK
-from models.base import ArchitectureSpec, Tape
+from models.base import ArchitectureSpec
 from models.validation import positive_int
 
 RCOND = 10.0  # eigenvalues <= RCOND * k * eps * max eigenvalue count as 0
@@ -96,28 +93,32 @@ class LowRankDense(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, h: torch.Tensor, forward_noise: torch.Tensor, backward_sampler: Sampler) -> torch.Tensor:
+    def forward(
+        ctx: Any, h: torch.Tensor, forward_noise: torch.Tensor, backward_sampler: Sampler, project: bool = True
+    ) -> torch.Tensor:
         gram = h @ h.transpose(-1, -2)
         root, pinv = psd_sqrt_and_pinv(gram)
         y = root @ forward_noise
         ctx.save_for_backward(h, y, pinv)
         ctx.backward_sampler = backward_sampler
+        ctx.project = project
         ctx.backward_done = False
         return y
 
     @staticmethod
-    def backward(ctx: Any, grad_y: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:
+    def backward(ctx: Any, grad_y: torch.Tensor) -> tuple[torch.Tensor | None, None, None, None]:
         if ctx.backward_done:
             raise RuntimeError("LowRankDense.backward may run only once per forward pass (one W per forward)")
         ctx.backward_done = True
         h, y, pinv = ctx.saved_tensors
         if not ctx.needs_input_grad[0]:
-            return None, None, None
+            return None, None, None, None
         d_root, _ = psd_sqrt_and_pinv(grad_y @ grad_y.transpose(-1, -2))
         dz = d_root @ ctx.backward_sampler(h.shape[-1])  # (B, k, fan_in), law of D Z
         # D W = D Y^T Gram^+ h + (D Z)(I - P_h)
         conditional_mean = ((grad_y @ y.transpose(-1, -2)) @ pinv) @ h
-        return conditional_mean + project_out(dz, h, pinv), None, None
+        noise = project_out(dz, h, pinv) if ctx.project else dz
+        return conditional_mean + noise, None, None, None
 
 
 class LowRankWeights:
@@ -126,8 +127,10 @@ class LowRankWeights:
     A stand-in for ``estimators.sampling.draw_weights`` output that ``models.base.dense`` accepts
     (``models.base.LazyWeights``): ``spec.apply(lazy, x, tape)`` samples the forward pass, and one
     ``torch.autograd.grad`` call on it samples the backward pass, jointly with the law of N(0, 1)
-    dense weights. Single use: each matrix may be applied once (make a new object, same seed, for
-    the same draws again). The networks are independent of those of ``draw_weights`` for any seed.
+    dense weights. ``project=False`` drops the (I - P_h) projection of the backward noise: a
+    deliberately wrong law, used only as the sampler-agreement claim's false twin. Single use: each
+    matrix may be applied once (make a new object, same seed, for the same draws again). The
+    networks are independent of those of ``draw_weights`` for any seed.
     """
 
     def __init__(
@@ -138,6 +141,7 @@ class LowRankWeights:
         n_blocks: int,
         dtype: torch.dtype = torch.float64,
         device: torch.device | str = "cpu",
+        project: bool = True,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"LowRankWeights.seed must be an int, got {seed!r}")
@@ -152,6 +156,7 @@ class LowRankWeights:
         self.device = torch.device(device)
         self.shapes = spec.weight_shapes()
         self.applied: set[str] = set()
+        self.project = project  # False only for the false-twin negative control: a wrong law
 
     @property
     def n_networks(self) -> int:
@@ -194,75 +199,4 @@ class LowRankWeights:
         def backward_sampler(fan: int) -> torch.Tensor:
             return self.noise(name, "backward", k, fan, dtype, device)
 
-        return LowRankDense.apply(h, forward_noise, backward_sampler)
-
-
-def ntk_of_lazy_weights(
-    spec: ArchitectureSpec, weights: LowRankWeights, x: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Outputs (B, k) and per-matrix Gram matrices (B, M, k, k) of the networks of ``weights``.
-
-    The body of ``estimators.ntk.ntk_of_weights`` with B read from ``weights.n_networks``.
-    """
-    n_networks = weights.n_networks
-    tape = Tape()
-    with torch.enable_grad():
-        outputs = spec.apply(weights, x.expand(n_networks, *x.shape), tape)  # type: ignore[arg-type]
-        probes = [record.probe for record in tape.records.values()]
-        backward = torch.autograd.grad(outputs.sum(), probes, allow_unused=True)
-    grams = []
-    for name in spec.weight_shapes():
-        record = tape.records[name]
-        delta = backward[list(tape.records).index(name)]
-        if delta is None:  # f does not depend on this layer's output
-            delta = torch.zeros_like(record.probe)
-        input_gram = record.inputs @ record.inputs.transpose(-1, -2)
-        grams.append(record.scale**2 * input_gram * (delta @ delta.transpose(-1, -2)))
-    return outputs.detach(), torch.stack(grams, dim=1).detach()
-
-
-def chunk_blocks_lowrank(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chunk_bytes: int) -> int:
-    """How many blocks of BLOCK networks fit in ``chunk_bytes`` (activations, noise, gradients), at least 1."""
-    shapes = spec.weight_shapes().values()
-    per_network = sum(8 * n_inputs * (o + i) for o, i in shapes) * torch.finfo(dtype).bits // 8
-    return max(1, chunk_bytes // (per_network * BLOCK))
-
-
-def sample_ntk_lowrank(
-    spec: ArchitectureSpec,
-    inputs: object,
-    n_draws: int,
-    seed: int,
-    *,
-    device: str | torch.device = "auto",
-    dtype: torch.dtype = torch.float64,
-    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-) -> NTKDraws:
-    """``estimators.ntk.sample_ntk`` by the low-rank sampler: same law, same output, other random stream.
-
-    Deterministic for a given seed on a device, whatever the chunking.
-    """
-    positive_int("sample_ntk_lowrank", "n_draws", n_draws)
-    positive_int("sample_ntk_lowrank", "chunk_bytes", chunk_bytes)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"sample_ntk_lowrank.seed must be an int, got {seed!r}")
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"sample_ntk_lowrank.dtype must be torch.float32 or torch.float64, got {dtype!r}")
-    target = resolve_device(device)
-    x = spec.check_inputs(inputs).to(device=target, dtype=dtype)
-    total_blocks = math.ceil(n_draws / BLOCK)
-    per_chunk = chunk_blocks_lowrank(spec, x.shape[0], dtype, chunk_bytes)
-    outputs, grams = [], []
-    for first in range(0, total_blocks, per_chunk):
-        weights = LowRankWeights(spec, seed, first, min(per_chunk, total_blocks - first), dtype, target)
-        f, gram = ntk_of_lazy_weights(spec, weights, x)
-        outputs.append(f.to("cpu", torch.float64))
-        grams.append(gram.to("cpu", torch.float64))
-    names = tuple(spec.weight_shapes())
-    trained = spec.trained()
-    return NTKDraws(
-        matrix_names=names,
-        trained=tuple(name in trained for name in names),
-        outputs=torch.cat(outputs)[:n_draws],
-        per_matrix_gram=torch.cat(grams)[:n_draws],
-    )
+        return LowRankDense.apply(h, forward_noise, backward_sampler, self.project)

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 import torch
 
 from estimators.device import resolve_device
+from estimators.lowrank import LowRankWeights
 from estimators.sampling import BLOCK, draw_weights
-from models.base import ArchitectureSpec, Tape
+from models.base import ArchitectureSpec, LazyWeights, Tape
 from models.validation import positive_int
 
 DEFAULT_CHUNK_BYTES = 256 * 2**20
+SAMPLERS = ("auto", "dense", "exact")
 
 
 @dataclass(frozen=True)
@@ -53,18 +55,30 @@ class NTKDraws:
         return torch.diagonal(self.per_matrix_gram, dim1=-2, dim2=-1)
 
 
-def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chunk_bytes: int) -> int:
-    """How many blocks of BLOCK networks fit in ``chunk_bytes`` (weights plus activations), at least 1."""
+def resolve_sampler(sampler: str) -> str:
+    """``dense`` draws every weight matrix; ``exact`` is the low-rank sampler (``estimators.lowrank``),
+    exact in law when every matrix is applied once and nothing is trained — true of every spec in
+    ``models`` — so ``auto`` means ``exact``."""
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
+    return "exact" if sampler == "auto" else sampler
+
+
+def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chunk_bytes: int, sampler: str) -> int:
+    """How many blocks of BLOCK networks fit in ``chunk_bytes``, at least 1: weights plus activations
+    (dense), or activations, noise and gradients only (exact)."""
     shapes = spec.weight_shapes().values()
-    per_network = sum(o * i + 4 * n_inputs * (o + i) for o, i in shapes) * torch.finfo(dtype).bits // 8
+    dense_matrices = sampler == "dense"
+    per_network = sum(dense_matrices * o * i + 8 * n_inputs * (o + i) for o, i in shapes) * torch.finfo(dtype).bits // 8
     return max(1, chunk_bytes // (per_network * BLOCK))
 
 
 def ntk_of_weights(
-    spec: ArchitectureSpec, weights: dict[str, torch.Tensor], x: torch.Tensor
+    spec: ArchitectureSpec, weights: dict[str, torch.Tensor] | LazyWeights, x: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Outputs (B, k) and per-matrix Gram matrices (B, M, k, k) for given batched weights."""
-    n_networks = next(iter(weights.values())).shape[0]
+    """Outputs (B, k) and per-matrix Gram matrices (B, M, k, k) for batched dense or lazy weights."""
+    lazy = isinstance(weights, LazyWeights)
+    n_networks = weights.n_networks if lazy else next(iter(weights.values())).shape[0]  # type: ignore[union-attr]
     tape = Tape()
     with torch.enable_grad():
         outputs = spec.apply(weights, x.expand(n_networks, *x.shape), tape)
@@ -88,15 +102,19 @@ def sample_ntk(
     n_draws: int,
     seed: int,
     *,
+    sampler: str = "auto",
     device: str | torch.device = "auto",
     dtype: torch.dtype = torch.float64,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
 ) -> NTKDraws:
     """Draw ``n_draws`` networks of ``spec`` (N(0, 1) weights, seeded) and return f and the NTK parts.
 
-    ``inputs``: (k, input_dim) finite reals. Memory is bounded by processing whole blocks of
-    networks in chunks of about ``chunk_bytes``. Deterministic for a given seed on CPU.
+    ``inputs``: (k, input_dim) finite reals. ``sampler``: ``dense`` draws the weights,
+    ``exact`` samples only what the k inputs see (same law, another random stream; see
+    ``resolve_sampler``). Memory is bounded by processing whole blocks of networks in chunks of
+    about ``chunk_bytes``. Deterministic for a given seed and sampler on CPU.
     """
+    kind = resolve_sampler(sampler)
     positive_int("sample_ntk", "n_draws", n_draws)
     positive_int("sample_ntk", "chunk_bytes", chunk_bytes)
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -106,10 +124,11 @@ def sample_ntk(
     target = resolve_device(device)
     x = spec.check_inputs(inputs).to(device=target, dtype=dtype)
     total_blocks = math.ceil(n_draws / BLOCK)
-    per_chunk = chunk_blocks(spec, x.shape[0], dtype, chunk_bytes)
+    per_chunk = chunk_blocks(spec, x.shape[0], dtype, chunk_bytes, kind)
+    source = LowRankWeights if kind == "exact" else draw_weights
     outputs, grams = [], []
     for first in range(0, total_blocks, per_chunk):
-        weights = draw_weights(spec, seed, first, min(per_chunk, total_blocks - first), dtype, target)
+        weights = source(spec, seed, first, min(per_chunk, total_blocks - first), dtype, target)
         f, gram = ntk_of_weights(spec, weights, x)
         outputs.append(f.to("cpu", torch.float64))
         grams.append(gram.to("cpu", torch.float64))

@@ -17,11 +17,9 @@ import estimators.lowrank as lowrank
 from estimators.lowrank import (
     LowRankDense,
     LowRankWeights,
-    ntk_of_lazy_weights,
     psd_sqrt_and_pinv,
-    sample_ntk_lowrank,
 )
-from estimators.ntk import NTKDraws, sample_ntk
+from estimators.ntk import NTKDraws, ntk_of_weights, sample_ntk
 from estimators.sampling import BLOCK
 from models import DenseNet, HuangFFNet, HuangResNet, LittwinResNet, LZBNet, Tape, VanillaNet
 from models.base import LazyWeights
@@ -96,7 +94,7 @@ def without_projection(m, h, gram_pinv):
 
 def test_shapes_finiteness_and_names():
     spec = SPECS[3]
-    draws = sample_ntk_lowrank(spec, two_inputs(spec), 300, seed=1)
+    draws = sample_ntk(spec, two_inputs(spec), 300, seed=1, sampler="exact")
     assert draws.outputs.shape == (300, 2)
     assert draws.per_matrix_gram.shape == (300, len(spec.weight_shapes()), 2, 2)
     assert draws.matrix_names == tuple(spec.weight_shapes())
@@ -114,7 +112,7 @@ def test_lazy_weights_protocol_and_batch():
     with pytest.raises(TypeError, match="never forms"):
         weights["W0"]
     x = two_inputs(spec)
-    outputs, grams = ntk_of_lazy_weights(spec, weights, x)  # x.expand(B, k, d) inside: an expanded view
+    outputs, grams = ntk_of_weights(spec, weights, x)  # x.expand(B, k, d) inside: an expanded view
     assert outputs.shape == (3 * BLOCK, 2) and grams.shape == (3 * BLOCK, 5, 2, 2)
     with pytest.raises(RuntimeError, match="already applied"):
         weights.apply_dense("W0", x)
@@ -131,25 +129,27 @@ def test_lazy_weights_protocol_and_batch():
 def test_determinism_chunking_and_seeds():
     spec = SPECS[4]
     x = two_inputs(spec)
-    a = sample_ntk_lowrank(spec, x, 2 * BLOCK + 5, seed=7)
-    b = sample_ntk_lowrank(spec, x, 2 * BLOCK + 5, seed=7, chunk_bytes=1)  # one block per chunk
+    a = sample_ntk(spec, x, 2 * BLOCK + 5, seed=7, sampler="exact")
+    b = sample_ntk(spec, x, 2 * BLOCK + 5, seed=7, sampler="exact", chunk_bytes=1)  # one block per chunk
     assert torch.equal(a.outputs, b.outputs) and torch.equal(a.per_matrix_gram, b.per_matrix_gram)
-    c = sample_ntk_lowrank(spec, x, 2 * BLOCK + 5, seed=8)
+    c = sample_ntk(spec, x, 2 * BLOCK + 5, seed=8, sampler="exact")
     assert not torch.equal(a.outputs, c.outputs)
     assert (a.outputs != c.outputs).float().mean() > 0.9
 
 
 def test_float32():
     spec = SPECS[5]
-    draws = sample_ntk_lowrank(spec, two_inputs(spec), 64, seed=1, dtype=torch.float32)
+    draws = sample_ntk(spec, two_inputs(spec), 64, seed=1, dtype=torch.float32, sampler="exact")
     assert torch.isfinite(draws.per_matrix_gram).all() and draws.outputs.shape == (64, 2)
 
 
 def test_backward_runs_once():
-    def noise(fan):
-        return torch.randn(4, 2, fan, dtype=torch.float64)
+    generator = torch.Generator().manual_seed(0)
 
-    h = torch.randn(4, 2, 3, dtype=torch.float64, requires_grad=True)
+    def noise(fan):
+        return torch.randn(4, 2, fan, dtype=torch.float64, generator=generator)
+
+    h = noise(3).requires_grad_()
     y = LowRankDense.apply(h, noise(5), noise)
     y.sum().backward(retain_graph=True)
     with pytest.raises(RuntimeError, match="once"):
@@ -157,7 +157,7 @@ def test_backward_runs_once():
 
 
 def test_psd_sqrt_and_pinv():
-    a = torch.randn(50, 3, 2, dtype=torch.float64)
+    a = torch.randn(50, 3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     gram = a @ a.transpose(-1, -2)  # rank 2 of 3
     root, pinv = psd_sqrt_and_pinv(gram)
     torch.testing.assert_close(root @ root, gram, rtol=0, atol=1e-12)
@@ -184,7 +184,7 @@ def test_last_layer_gram_is_input_norm_over_width():
     """k = 1, vanilla: ||J^Wout||^2 = s^2 <D, D> <h, h> with D = 1, h = y^L: = ||y^L||^2 / n_L, per draw."""
     spec = VanillaNet(input_dim=3, depth=2, widths=(5, 7, 6))
     x = torch.tensor([[0.3, -1.2, 0.5]], dtype=torch.float64)
-    _, grams = ntk_of_lazy_weights(spec, LowRankWeights(spec, 5, 0, 2), x)
+    _, grams = ntk_of_weights(spec, LowRankWeights(spec, 5, 0, 2), x)
     _, tape, _ = tape_pass(spec, LowRankWeights(spec, 5, 0, 2), x)  # same seed: the same networks
     y_last = tape.records["Wout"].inputs[:, 0]
     expected = (y_last**2).sum(-1) / 6
@@ -230,7 +230,7 @@ def test_wrong_backward_breaks_homogeneity(monkeypatch):
 @pytest.mark.parametrize("spec", [SPECS[0], SPECS[3], SPECS[4], SPECS[8]], ids=lambda s: s.kind)
 def test_identical_inputs(spec):
     x = two_inputs(spec)[[0, 0]]
-    draws = sample_ntk_lowrank(spec, x, BLOCK, seed=4)
+    draws = sample_ntk(spec, x, BLOCK, seed=4, sampler="exact")
     assert torch.isfinite(draws.outputs).all() and torch.isfinite(draws.per_matrix_gram).all()
     scale = draws.per_matrix_gram.abs().max()
     torch.testing.assert_close(draws.outputs[:, 0], draws.outputs[:, 1], rtol=1e-10, atol=1e-12)
@@ -242,7 +242,7 @@ def test_identical_inputs(spec):
 def test_three_inputs_one_repeated():
     spec = SPECS[2]
     x = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.5], [1.0, 0.0, 0.0]], dtype=torch.float64)
-    draws = sample_ntk_lowrank(spec, x, BLOCK, seed=4)
+    draws = sample_ntk(spec, x, BLOCK, seed=4, sampler="exact")
     assert torch.isfinite(draws.per_matrix_gram).all()
     torch.testing.assert_close(draws.gram[:, 0], draws.gram[:, 2], rtol=1e-9, atol=1e-12)
 
@@ -251,7 +251,7 @@ def test_zero_input():
     spec = SPECS[0]
     x = two_inputs(spec)
     x[1] = 0.0
-    draws = sample_ntk_lowrank(spec, x, BLOCK, seed=4)
+    draws = sample_ntk(spec, x, BLOCK, seed=4, sampler="exact")
     assert torch.isfinite(draws.outputs).all() and torch.isfinite(draws.per_matrix_gram).all()
     assert torch.equal(draws.outputs[:, 1], torch.zeros(BLOCK, dtype=torch.float64))  # no biases: f(0) = 0
     assert torch.equal(draws.gram[:, 1], torch.zeros(BLOCK, 2, dtype=torch.float64))
@@ -269,7 +269,7 @@ def test_zero_input():
     ids=lambda s: repr(s),
 )
 def test_width_one_layers(spec):
-    draws = sample_ntk_lowrank(spec, two_inputs(spec), 2 * BLOCK, seed=6)
+    draws = sample_ntk(spec, two_inputs(spec), 2 * BLOCK, seed=6, sampler="exact")
     assert torch.isfinite(draws.outputs).all() and torch.isfinite(draws.per_matrix_gram).all()
     assert (draws.per_matrix_gram == 0).any() and (draws.outputs != 0).any()  # dead units, but not all of them
 
@@ -280,8 +280,8 @@ def test_width_one_layers(spec):
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
 def test_same_law_as_dense(spec):
     x = two_inputs(spec)
-    dense = sample_ntk(spec, x, N_DRAWS, DENSE_SEED, device="cpu")
-    ours = sample_ntk_lowrank(spec, x, N_DRAWS, LOWRANK_SEED, device="cpu")
+    dense = sample_ntk(spec, x, N_DRAWS, DENSE_SEED, sampler="dense", device="cpu")
+    ours = sample_ntk(spec, x, N_DRAWS, LOWRANK_SEED, device="cpu", sampler="exact")
     assert torch.isfinite(ours.per_matrix_gram).all()
     assert not rejected(compare_in_law(dense, ours))
 
@@ -295,19 +295,19 @@ class IndependentBackward(LowRankDense):
     def backward(ctx, grad_y):
         h, _, _ = ctx.saved_tensors
         d_root, _ = psd_sqrt_and_pinv(grad_y @ grad_y.transpose(-1, -2))
-        return d_root @ ctx.backward_sampler(h.shape[-1]), None, None
+        return d_root @ ctx.backward_sampler(h.shape[-1]), None, None, None
 
 
 @pytest.mark.parametrize("variant", ["no projection", "independent backward"])
 def test_wrong_backward_is_detected(monkeypatch, variant):
     """The same comparison rejects a wrong backward on a depth-3 vanilla net (the tests have power)."""
     x = two_inputs(WRONG_TARGET)
-    dense = sample_ntk(WRONG_TARGET, x, N_DRAWS, DENSE_SEED, device="cpu")
+    dense = sample_ntk(WRONG_TARGET, x, N_DRAWS, DENSE_SEED, sampler="dense", device="cpu")
     if variant == "no projection":
         monkeypatch.setattr(lowrank, "project_out", without_projection)
     else:
         monkeypatch.setattr(lowrank, "LowRankDense", IndependentBackward)
-    wrong = sample_ntk_lowrank(WRONG_TARGET, x, N_DRAWS, LOWRANK_SEED, device="cpu")
+    wrong = sample_ntk(WRONG_TARGET, x, N_DRAWS, LOWRANK_SEED, device="cpu", sampler="exact")
     flagged = rejected(compare_in_law(dense, wrong))
     assert flagged
     if variant == "no projection":  # inflates the backpropagated signal: the means of K and ||J||^2 move

@@ -110,7 +110,7 @@ def test_outputs_match_the_module_forward(spec, b):
 def test_sample_ntk_gram_is_jacrev_ntk_of_the_drawn_networks(spec):
     """sample_ntk's networks are draw_weights' networks: its gram is jacrev's NTK of those weights."""
     x = inputs(spec)
-    draws = sample_ntk(spec, x, N_COMPARED, seed=11, device="cpu")
+    draws = sample_ntk(spec, x, N_COMPARED, seed=11, device="cpu", sampler="dense")
     weights = draw_weights(spec, 11, 0, 1)
     expected = torch.stack([jacrev_ntk(spec, network(weights, b), x) for b in range(N_COMPARED)])
     assert_relatively_close(draws.gram, expected)
@@ -121,7 +121,7 @@ def test_sample_ntk_gram_is_jacrev_ntk_of_the_drawn_networks(spec):
 
 @functools.cache
 def sampled(spec, n_draws=10, seed=3, dtype=torch.float64):
-    return sample_ntk(spec, inputs(spec, k=4), n_draws, seed, device="cpu", dtype=dtype)
+    return sample_ntk(spec, inputs(spec, k=4), n_draws, seed, device="cpu", dtype=dtype, sampler="dense")
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
@@ -183,27 +183,33 @@ def assert_bitwise_equal(a, b):
 
 def test_same_seed_is_bitwise_reproducible():
     """Two calls with the same seed return identical tensors."""
-    assert_bitwise_equal(sample_ntk(CHUNK_SPEC, CHUNK_X, 200, 5), sample_ntk(CHUNK_SPEC, CHUNK_X, 200, 5))
+    assert_bitwise_equal(
+        sample_ntk(CHUNK_SPEC, CHUNK_X, 200, 5, sampler="dense"),
+        sample_ntk(CHUNK_SPEC, CHUNK_X, 200, 5, sampler="dense"),
+    )
 
 
 def test_chunking_does_not_change_the_draws():
     """One block per chunk and all blocks in one chunk give bitwise identical results."""
-    tiny = sample_ntk(CHUNK_SPEC, CHUNK_X, 3 * BLOCK, 5, chunk_bytes=1)
-    huge = sample_ntk(CHUNK_SPEC, CHUNK_X, 3 * BLOCK, 5, chunk_bytes=2**40)
+    tiny = sample_ntk(CHUNK_SPEC, CHUNK_X, 3 * BLOCK, 5, chunk_bytes=1, sampler="dense")
+    huge = sample_ntk(CHUNK_SPEC, CHUNK_X, 3 * BLOCK, 5, chunk_bytes=2**40, sampler="dense")
     assert_bitwise_equal(tiny, huge)
 
 
 def test_different_seeds_give_different_draws():
     """Seeds 5 and 6 give different networks in every row."""
-    a, b = sample_ntk(CHUNK_SPEC, CHUNK_X, 20, 5), sample_ntk(CHUNK_SPEC, CHUNK_X, 20, 6)
+    a, b = (
+        sample_ntk(CHUNK_SPEC, CHUNK_X, 20, 5, sampler="dense"),
+        sample_ntk(CHUNK_SPEC, CHUNK_X, 20, 6, sampler="dense"),
+    )
     assert (a.outputs != b.outputs).any(dim=1).all()
 
 
 @pytest.mark.parametrize("n_draws", [1, 5, BLOCK - 1, BLOCK + 2])
 def test_n_draws_rows_are_a_prefix_of_a_larger_call(n_draws):
     """n_draws (not a multiple of BLOCK) gives exactly n_draws rows: the first rows of a larger call."""
-    small = sample_ntk(CHUNK_SPEC, CHUNK_X, n_draws, 5)
-    large = sample_ntk(CHUNK_SPEC, CHUNK_X, 2 * BLOCK + 7, 5)
+    small = sample_ntk(CHUNK_SPEC, CHUNK_X, n_draws, 5, sampler="dense")
+    large = sample_ntk(CHUNK_SPEC, CHUNK_X, 2 * BLOCK + 7, 5, sampler="dense")
     assert small.outputs.shape[0] == small.per_matrix_gram.shape[0] == small.n_draws == n_draws
     assert torch.equal(small.outputs, large.outputs[:n_draws])
     assert torch.equal(small.per_matrix_gram, large.per_matrix_gram[:n_draws])
@@ -213,14 +219,16 @@ def test_n_draws_rows_are_a_prefix_of_a_larger_call(n_draws):
 
 
 @pytest.mark.parametrize("spec", ONE_PER_CLASS, ids=ONE_PER_CLASS_IDS)
-def test_repeated_inputs_give_finite_equal_rows(spec):
-    """k = 3 with two equal rows: a rank-deficient Gram, still finite, with equal rows and columns."""
+@pytest.mark.parametrize(("sampler", "rtol"), [("dense", 1e-13), ("exact", 1e-11)])
+def test_repeated_inputs_give_finite_equal_rows(spec, sampler, rtol):
+    """k = 3 with two equal rows: a rank-deficient Gram, still finite, with equal rows and columns
+    (the exact sampler's eigh-based roots agree to rounding, not bitwise)."""
     x = inputs(spec)
     x[1] = x[0]
-    draws = sample_ntk(spec, x, 16, 2)
+    draws = sample_ntk(spec, x, 16, 2, sampler=sampler)
     assert torch.isfinite(draws.per_matrix_gram).all() and torch.isfinite(draws.outputs).all()
-    torch.testing.assert_close(draws.outputs[:, 0], draws.outputs[:, 1], rtol=1e-13, atol=1e-15)
-    torch.testing.assert_close(draws.gram[:, 0], draws.gram[:, 1], rtol=1e-13, atol=1e-15)
+    torch.testing.assert_close(draws.outputs[:, 0], draws.outputs[:, 1], rtol=rtol, atol=1e-15)
+    torch.testing.assert_close(draws.gram[:, 0], draws.gram[:, 1], rtol=rtol, atol=1e-15)
     assert (torch.linalg.det(draws.gram).abs() <= 1e-10 * draws.gram.abs().amax(dim=(1, 2)) ** 3).all()
 
 
@@ -239,7 +247,7 @@ ZERO_MAPS_TO_NONZERO = [
 @pytest.mark.parametrize("spec", ZERO_MAPS_TO_ZERO, ids=[repr(s) for s in ZERO_MAPS_TO_ZERO])
 def test_zero_input_gives_zero_output_and_finite_ntk(spec):
     """The all-zeros input is valid; bias-free nets with phi(0) = 0 give f = 0 and a finite NTK."""
-    draws = sample_ntk(spec, torch.zeros(1, spec.input_dim), 16, 2)
+    draws = sample_ntk(spec, torch.zeros(1, spec.input_dim), 16, 2, sampler="dense")
     assert torch.equal(draws.outputs, torch.zeros(16, 1, dtype=torch.float64))
     assert torch.isfinite(draws.per_matrix_gram).all()
     assert (draws.gram >= 0).all()
@@ -248,7 +256,7 @@ def test_zero_input_gives_zero_output_and_finite_ntk(spec):
 @pytest.mark.parametrize("spec", ZERO_MAPS_TO_NONZERO, ids=[repr(s) for s in ZERO_MAPS_TO_NONZERO])
 def test_zero_input_with_nonzero_activation_at_zero_is_finite(spec):
     """Sigmoid/softplus layers do not map 0 to 0; f and the NTK at x = 0 are still finite (no NaN)."""
-    draws = sample_ntk(spec, torch.zeros(2, spec.input_dim), 16, 2)
+    draws = sample_ntk(spec, torch.zeros(2, spec.input_dim), 16, 2, sampler="dense")
     assert torch.isfinite(draws.outputs).all() and torch.isfinite(draws.per_matrix_gram).all()
     assert (draws.gram >= 0).all()
 
