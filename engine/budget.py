@@ -34,8 +34,9 @@ DEFAULT_DRAWS = Sizes(quick=4_000, standard=20_000, paper=100_000)
 
 @dataclass(frozen=True)
 class MonteCarlo:
-    """What an estimator is given for one example: draw count, seed, device name."""
+    """What an estimator is given for one example: draw count, seed, device and sampler names."""
 
     n_draws: int
     seed: int
     device: str = "auto"
+    sampler: str = "auto"

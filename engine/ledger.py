@@ -52,7 +52,9 @@ def claim_record(claim: Claim, result: ClaimResult, reproduce: str) -> dict[str,
     )
 
 
-def run_record(master_seed: int, budget: str, device: str, strict: bool, workers: int) -> dict[str, Any]:
+def run_record(
+    master_seed: int, budget: str, device: str, strict: bool, workers: int, sampler: str = "auto"
+) -> dict[str, Any]:
     """The ledger's ``run`` section: seed, budget, device and package versions."""
     versions = {"python": platform.python_version()}
     for package in VERSIONED_PACKAGES:
@@ -64,6 +66,7 @@ def run_record(master_seed: int, budget: str, device: str, strict: bool, workers
         "seed": master_seed,
         "budget": budget,
         "device": device,
+        "sampler": sampler,
         "strict": strict,
         "workers": workers,
         "platform": platform.platform(),

@@ -20,6 +20,7 @@ from engine.evidence import ClaimResult, Verdict
 from engine.ledger import claim_record, run_record, write_ledger
 from engine.runner import run_claim
 from estimators.device import DEVICE_CHOICES, resolve_device
+from estimators.ntk import SAMPLERS
 
 RECORD_KEY = "claim_record"
 DEFAULT_LEDGER = "reports/ledger.json"
@@ -31,6 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--claims-seed", type=int, default=0, help="master seed every draw derives from")
     group.addoption("--claims-ledger", default=DEFAULT_LEDGER, help="where to write the JSON ledger")
     group.addoption("--device", choices=DEVICE_CHOICES, default="auto", help="estimator device")
+    group.addoption(
+        "--sampler", choices=SAMPLERS, default="auto", help="dense weights, or the exact low-rank sampler (auto)"
+    )
     group.addoption(
         "--strict-claims",
         action="store_true",
@@ -52,7 +56,8 @@ def reproduce_command(config: pytest.Config, nodeid: str) -> str:
     """One line that re-runs this claim exactly (same seed, budget and device)."""
     return (
         f"pytest -p no:xdist '{nodeid}' --claims-budget {config.getoption('claims_budget')} "
-        f"--claims-seed {config.getoption('claims_seed')} --device {config.getoption('device')}"
+        f"--claims-seed {config.getoption('claims_seed')} --device {config.getoption('device')} "
+        f"--sampler {config.getoption('sampler')}"
     )
 
 
@@ -80,7 +85,13 @@ def check_claim(request: pytest.FixtureRequest) -> Any:
 
     def check(claim: Claim) -> ClaimResult:
         device = str(resolve_device(config.getoption("device")))
-        result = run_claim(claim, config.getoption("claims_budget"), config.getoption("claims_seed"), device)
+        result = run_claim(
+            claim,
+            config.getoption("claims_budget"),
+            config.getoption("claims_seed"),
+            device,
+            config.getoption("sampler"),
+        )
         reproduce = reproduce_command(config, request.node.nodeid)
         record = claim_record(claim, result, reproduce)
         request.node.user_properties.append((RECORD_KEY, json.dumps(record)))
@@ -122,6 +133,7 @@ class LedgerCollector:
             budget=config.getoption("claims_budget"),
             device=str(resolve_device(config.getoption("device"))),
             strict=strict_mode(config),
+            sampler=config.getoption("sampler"),
             workers=int(getattr(config.option, "numprocesses", 0) or 0),
         )
         self.path = write_ledger(config.getoption("claims_ledger"), run, self.records.values())

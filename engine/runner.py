@@ -15,7 +15,9 @@ from engine.seeding import derive_seed
 from engine.serialize import canonical_json
 
 
-def run_claim(claim: Claim, budget: str = "quick", master_seed: int = 0, device: str = "auto") -> ClaimResult:
+def run_claim(
+    claim: Claim, budget: str = "quick", master_seed: int = 0, device: str = "auto", sampler: str = "auto"
+) -> ClaimResult:
     """Decide ``claim`` under ``budget``; reproducible from (master_seed, claim.id)."""
     started = time.perf_counter()
     claim_seed = derive_seed(master_seed, claim.id)
@@ -38,8 +40,8 @@ def run_claim(claim: Claim, budget: str = "quick", master_seed: int = 0, device:
         key = canonical_json(example)
         if key not in measured:
             example_seed = derive_seed(master_seed, claim.id, key)
-            sample = claim.measure(example, MonteCarlo(n_draws=n_draws, seed=example_seed, device=device))
-            measured[key] = (example, example_seed, sample)
+            mc = MonteCarlo(n_draws=n_draws, seed=example_seed, device=device, sampler=sampler)
+            measured[key] = (example, example_seed, claim.measure(example, mc))
 
     explore()
     n_comparisons = sum(len(sample.labels) for _, _, sample in measured.values())  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 
@@ -24,6 +25,7 @@ from models.validation import positive_int
 
 DEFAULT_CHUNK_BYTES = 256 * 2**20
 SAMPLERS = ("auto", "dense", "exact")
+NEGATIVE_CONTROL_SAMPLER = "exact-unprojected"  # wrong law on purpose: the agreement claim's false twin
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def resolve_sampler(sampler: str) -> str:
     """``dense`` draws every weight matrix; ``exact`` is the low-rank sampler (``estimators.lowrank``),
     exact in law when every matrix is applied once and nothing is trained — true of every spec in
     ``models`` — so ``auto`` means ``exact``."""
-    if sampler not in SAMPLERS:
+    if sampler not in (*SAMPLERS, NEGATIVE_CONTROL_SAMPLER):
         raise ValueError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
     return "exact" if sampler == "auto" else sampler
 
@@ -68,7 +70,7 @@ def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chun
     """How many blocks of BLOCK networks fit in ``chunk_bytes``, at least 1: weights plus activations
     (dense), or activations, noise and gradients only (exact)."""
     shapes = spec.weight_shapes().values()
-    dense_matrices = sampler == "dense"
+    dense_matrices = sampler == "dense"  # lazy samplers never form the matrices
     per_network = sum(dense_matrices * o * i + 8 * n_inputs * (o + i) for o, i in shapes) * torch.finfo(dtype).bits // 8
     return max(1, chunk_bytes // (per_network * BLOCK))
 
@@ -125,7 +127,11 @@ def sample_ntk(
     x = spec.check_inputs(inputs).to(device=target, dtype=dtype)
     total_blocks = math.ceil(n_draws / BLOCK)
     per_chunk = chunk_blocks(spec, x.shape[0], dtype, chunk_bytes, kind)
-    source = LowRankWeights if kind == "exact" else draw_weights
+    source = {
+        "dense": draw_weights,
+        "exact": LowRankWeights,
+        NEGATIVE_CONTROL_SAMPLER: partial(LowRankWeights, project=False),
+    }[kind]
     outputs, grams = [], []
     for first in range(0, total_blocks, per_chunk):
         weights = source(spec, seed, first, min(per_chunk, total_blocks - first), dtype, target)

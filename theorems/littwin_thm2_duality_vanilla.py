@@ -21,7 +21,7 @@ from models.strategies import NetworkCase, single_input_cases, vanilla_nets
 
 def squared_jacobian_norms_vs_output(case: NetworkCase, mc: MonteCarlo) -> PairedSample:
     """Per draw: ||J^k(x)||^2 for every matrix k (numerator) and f(x)^2 (denominator)."""
-    draws = sample_ntk(case.spec, case.inputs, mc.n_draws, mc.seed, device=mc.device)
+    draws = sample_ntk(case.spec, case.inputs, mc.n_draws, mc.seed, sampler=mc.sampler, device=mc.device)
     jacobian_norms = draws.squared_jacobian_norms[:, :, 0].numpy()
     output_squared = (draws.outputs[:, :1] ** 2).expand(-1, jacobian_norms.shape[1]).numpy()
     return PairedSample(jacobian_norms, output_squared, draws.matrix_names)
