@@ -45,12 +45,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
 
 from estimators.device import DEVICE_CHOICES, resolve_device
-from estimators.ntk import ntk_of_weights
+from estimators.ntk import ntk_of_weights, sample_ntk
 from estimators.reference import jacrev_ntk
 from estimators.sampling import BLOCK, draw_weights
 from models.base import ArchitectureSpec
@@ -60,6 +61,7 @@ DTYPES: dict[str, torch.dtype] = {"float64": torch.float64, "float32": torch.flo
 TOLERANCE: dict[str, float] = {"float64": 1e-9, "float32": 1e-3}
 FACTORISED = "factorised"
 JACREV = "torch_func_jacrev"
+EXACT = "exact_lowrank"
 DEFAULT_NETWORKS = 32
 DEFAULT_BATCH = 32
 WEIGHT_SEED = 20240601
@@ -271,7 +273,28 @@ def run_benchmark(args: argparse.Namespace, device: torch.device) -> tuple[list[
             "name": timing.name, "nets_per_s": timing.nets_per_s, "ratio_vs_torch_func": ratio, **common,
             "batch": method_batch, "elapsed_s": timing.elapsed_s, "passes": timing.passes,
         })
+    exact_rate, exact_seconds, exact_passes = time_exact_sampler(spec, x, args.networks, args.seconds)
+    rows.append({
+        "name": EXACT, "nets_per_s": exact_rate, "ratio_vs_torch_func": exact_rate / theirs.nets_per_s, **common,
+        "weight_drawing_timed": True, "batch": args.networks, "elapsed_s": exact_seconds, "passes": exact_passes,
+    })
     return rows, TOLERANCE[args.dtype]
+
+
+def time_exact_sampler(spec: VanillaNet, x: torch.Tensor, n_networks: int, seconds: float) -> tuple[float, float, int]:
+    """Nets/s of ``sample_ntk(sampler="exact")`` (estimators.lowrank), sampling included: it draws
+    other networks of the same law (no weight matrix exists to share), so it has no max_rel_diff."""
+    run = partial(sample_ntk, spec, x.cpu(), n_networks, 0, sampler="exact", device=x.device, dtype=x.dtype)
+    run()  # warm-up
+    elapsed, passes = 0.0, 0
+    while elapsed < seconds or passes == 0:
+        started = time.perf_counter()
+        run()
+        if x.device.type == "cuda":
+            torch.cuda.synchronize()
+        elapsed += time.perf_counter() - started
+        passes += 1
+    return n_networks * passes / elapsed, elapsed, passes
 
 
 def format_table(rows: list[dict[str, Any]], tolerance: float) -> str:
@@ -281,7 +304,8 @@ def format_table(rows: list[dict[str, Any]], tolerance: float) -> str:
         f"NTK Gram matrix benchmark: VanillaNet(input_dim={head['input_dim']}, depth={head['depth']}, "
         f"widths={head['width']}), {head['inputs']} inputs, {head['dtype']}, device {head['device']} "
         f"({head['threads']} torch threads), {head['networks']} networks",
-        "Timings cover the NTK computation only; weight drawing is excluded (weights drawn once beforehand).",
+        "factorised and torch_func_jacrev: the NTK computation only, on the same nets (weights drawn once beforehand);",
+        "exact_lowrank: sample_ntk(sampler='exact') end to end, sampling included, on other nets of the same law.",
         "",
         f"{'method':<20}{'nets/s':>12}{'ratio vs torch.func':>22}{'batch':>8}{'passes':>8}{'seconds':>10}",
     ]

@@ -26,7 +26,7 @@ def json_rows(capsys: pytest.CaptureFixture[str], argv: list[str]) -> list[dict[
 def test_json_lines_have_required_keys_and_positive_rates(capsys: pytest.CaptureFixture[str]) -> None:
     """``--json`` prints one object per method with the documented keys, positive rates, agreeing Grams."""
     rows = json_rows(capsys, ["--json", *TINY])
-    assert [row["name"] for row in rows] == ["factorised", "torch_func_jacrev"]
+    assert [row["name"] for row in rows] == ["factorised", "torch_func_jacrev", "exact_lowrank"]
     by_name = {row["name"]: row for row in rows}
     for row in rows:
         assert row.keys() >= REQUIRED
@@ -35,8 +35,10 @@ def test_json_lines_have_required_keys_and_positive_rates(capsys: pytest.Capture
         assert (row["width"], row["depth"], row["inputs"], row["dtype"]) == (16, 2, 2, "float64")
         assert 0 <= row["max_rel_diff"] < 1e-9
     assert by_name["torch_func_jacrev"]["ratio_vs_torch_func"] == 1.0
-    ratio = by_name["factorised"]["nets_per_s"] / by_name["torch_func_jacrev"]["nets_per_s"]
-    assert by_name["factorised"]["ratio_vs_torch_func"] == pytest.approx(ratio)
+    for name in ("factorised", "exact_lowrank"):
+        ratio = by_name[name]["nets_per_s"] / by_name["torch_func_jacrev"]["nets_per_s"]
+        assert by_name[name]["ratio_vs_torch_func"] == pytest.approx(ratio)
+    assert by_name["exact_lowrank"]["weight_drawing_timed"] is True
 
 
 def test_float32_and_uneven_batches_agree(capsys: pytest.CaptureFixture[str]) -> None:
@@ -47,10 +49,11 @@ def test_float32_and_uneven_batches_agree(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_table_says_weight_drawing_is_excluded(capsys: pytest.CaptureFixture[str]) -> None:
-    """The default output is a table naming both methods and the exclusion of weight drawing."""
+    """The default output is a table naming the methods and what each timing covers."""
     assert main(TINY) == 0
     out = capsys.readouterr().out
-    assert "factorised" in out and "torch_func_jacrev" in out and "weight drawing is excluded" in out
+    assert "factorised" in out and "torch_func_jacrev" in out and "exact_lowrank" in out
+    assert "weights drawn once beforehand" in out and "sampling included" in out
 
 
 @pytest.mark.parametrize(
