@@ -35,7 +35,7 @@ def claim_record(claim: Claim, result: ClaimResult, reproduce: str) -> dict[str,
             "verdict": result.verdict.value,
             "estimate": decisive.estimate,
             "ci": list(decisive.ci),
-            "prediction": claim.prediction,
+            "prediction": decisive.prediction,  # what the decisive estimate was tested against
             "decisive": decisive.label,
             "rule": result.rule,
             "alpha": result.alpha,
