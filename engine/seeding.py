@@ -1,12 +1,7 @@
 """Seeds derived from (master seed, claim id, example): the same example gives the same draws,
-serially or under xdist, and Hypothesis replays and shrinks deterministically."""
+serially or under xdist, and Hypothesis replays and shrinks deterministically. The hash itself is
+``estimators.sampling.derive_seed``, shared with the estimators' block and noise seeds."""
 
-from __future__ import annotations
+from estimators.sampling import derive_seed
 
-import hashlib
-
-
-def derive_seed(*parts: object) -> int:
-    """A 63-bit seed from the string forms of ``parts`` (SHA-256, first 8 bytes)."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
+__all__ = ["derive_seed"]

@@ -34,13 +34,12 @@ and do not depend on chunking or on autograd's execution order.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from estimators.sampling import BLOCK
+from estimators.sampling import BLOCK, derive_seed
 from models.base import ArchitectureSpec
 from models.validation import positive_int
 
@@ -50,9 +49,8 @@ Sampler = Callable[[int], torch.Tensor]  # fan -> (B, k, fan) i.i.d. N(0, 1)
 
 
 def matrix_seed(seed: int, block: int, name: str, phase: str) -> int:
-    """A 63-bit seed for the ``phase`` ("forward" or "backward") draw of matrix ``name`` in block ``block``."""
-    digest = hashlib.sha256(f"lowrank:{seed}:{block}:{name}:{phase}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
+    """The seed of the ``phase`` ("forward" or "backward") noise of matrix ``name`` in block ``block``."""
+    return derive_seed("lowrank", seed, block, name, phase)
 
 
 def psd_sqrt_and_pinv(gram: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

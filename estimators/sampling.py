@@ -16,10 +16,16 @@ from models.base import ArchitectureSpec
 BLOCK = 16  # small: bounds a chunk's memory (16 nets of n = 500, L = 10 are 320 MB in float64)
 
 
-def block_seed(seed: int, block: int) -> int:
-    """A 63-bit seed for block ``block`` of the draws seeded by ``seed``."""
-    digest = hashlib.sha256(f"{seed}:{block}".encode()).digest()
+def derive_seed(*parts: object) -> int:
+    """A 63-bit seed from the string forms of ``parts`` (SHA-256, first 8 bytes). Every seed in the
+    project comes from here: claims, examples, blocks of networks, low-rank noise."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
+
+
+def block_seed(seed: int, block: int) -> int:
+    """The seed of block ``block`` of the dense draws seeded by ``seed``."""
+    return derive_seed(seed, block)
 
 
 def draw_weights(
