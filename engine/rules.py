@@ -39,6 +39,24 @@ class DecisionRule(Protocol):
         ...
 
 
+def validate_columns(sample: Any, left: str, right: str) -> None:
+    """Check ``sample.left`` and ``sample.right`` are finite (B, C) float arrays of one shape, B >= 2,
+    C = len(sample.labels), and store them as such on the frozen dataclass; else a clear ValueError."""
+    owner = type(sample).__name__
+    a, b = np.asarray(getattr(sample, left), float), np.asarray(getattr(sample, right), float)
+    if a.ndim != 2 or a.shape != b.shape or a.shape[1] != len(sample.labels):
+        raise ValueError(
+            f"{owner} needs {left} and {right} of one shape (B, C) with C labels, "
+            f"got {a.shape}, {b.shape}, {len(sample.labels)} labels"
+        )
+    if a.shape[0] < 2:
+        raise ValueError(f"{owner} needs at least 2 draws, got {a.shape[0]}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError(f"{owner} contains NaN or inf draws")
+    object.__setattr__(sample, left, a)
+    object.__setattr__(sample, right, b)
+
+
 @dataclass(frozen=True)
 class PairedSample:
     """Per-draw values whose *means* are compared: numerator and denominator, each (B, C).
@@ -51,18 +69,7 @@ class PairedSample:
     labels: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        num, den = np.asarray(self.numerator, float), np.asarray(self.denominator, float)
-        if num.ndim != 2 or num.shape != den.shape or num.shape[1] != len(self.labels):
-            raise ValueError(
-                f"PairedSample needs numerator and denominator of one shape (B, C) with C labels, "
-                f"got {num.shape}, {den.shape}, {len(self.labels)} labels"
-            )
-        if num.shape[0] < 2:
-            raise ValueError(f"PairedSample needs at least 2 draws, got {num.shape[0]}")
-        if not (np.isfinite(num).all() and np.isfinite(den).all()):
-            raise ValueError("PairedSample contains NaN or inf draws")
-        object.__setattr__(self, "numerator", num)
-        object.__setattr__(self, "denominator", den)
+        validate_columns(self, "numerator", "denominator")
 
 
 def _ttest_p(values: np.ndarray, alternative: str = "two-sided") -> tuple[float, float]:
@@ -169,18 +176,7 @@ class TwoSamples:
     labels: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        first, second = np.asarray(self.first, float), np.asarray(self.second, float)
-        if first.ndim != 2 or first.shape != second.shape or first.shape[1] != len(self.labels):
-            raise ValueError(
-                f"TwoSamples needs first and second of one shape (B, C) with C labels, "
-                f"got {first.shape}, {second.shape}, {len(self.labels)} labels"
-            )
-        if first.shape[0] < 2:
-            raise ValueError(f"TwoSamples needs at least 2 draws, got {first.shape[0]}")
-        if not (np.isfinite(first).all() and np.isfinite(second).all()):
-            raise ValueError("TwoSamples contains NaN or inf draws")
-        object.__setattr__(self, "first", first)
-        object.__setattr__(self, "second", second)
+        validate_columns(self, "first", "second")
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,8 @@ def test_same_law_detects_a_change_of_shape_with_equal_mean_and_variance():
     comparisons = SameLaw(margin=0.1, variance_margin=0.1).compare(TwoSamples(first, second, ("x",)), 0.0, None)
     verdict, decisive, _ = decide(comparisons, 0.01)
     assert verdict == Verdict.REFUTED and comparisons[decisive].label == "x: KS"
+
+
+def test_two_samples_reject_non_finite_draws_by_name():
+    with pytest.raises(ValueError, match="TwoSamples contains NaN"):
+        TwoSamples(np.full((3, 1), np.inf), np.ones((3, 1)), ("a",))
