@@ -3,13 +3,17 @@
 from engine.budget import MonteCarlo, Sizes
 from engine.claim import Claim
 from engine.evidence import ClaimResult, Comparison, Verdict
+from engine.intervals import Estimates, InRegion, at_least, at_most, within
 from engine.rules import DecisionRule, PairedSample, RatioOfMeans, SameLaw, TwoSamples
+from engine.statistics import ols_slope
 
 __all__ = [
     "Claim",
     "ClaimResult",
     "Comparison",
     "DecisionRule",
+    "Estimates",
+    "InRegion",
     "MonteCarlo",
     "PairedSample",
     "RatioOfMeans",
@@ -17,4 +21,8 @@ __all__ = [
     "Sizes",
     "TwoSamples",
     "Verdict",
+    "at_least",
+    "at_most",
+    "ols_slope",
+    "within",
 ]

@@ -1,0 +1,1 @@
+"""Verification reports from ledgers: HTML report, baseline diff, power table."""
