@@ -5,6 +5,10 @@ Usage::
     python -m estimators.bench [--json] [--device auto|cpu|cuda] [--width 500] [--depth 10]
                                [--inputs 2] [--networks N] [--dtype float64|float32] [--seconds S]
                                [--batch 32] [--input-dim 8]
+    python -m estimators.bench --sampler-grid [--grid-widths 100,500,2000] [--grid-inputs 1,2,8] [--json]
+
+The second form times ``sample_ntk`` with the dense vs the exact sampler (``estimators.bench_samplers``;
+JSON rows carry ``ratio_vs_dense``). The first form is described here:
 
 Both methods compute the Gram matrix K(x_i, x_j) = sum_W K_W(x_i, x_j) of the SAME ``--networks``
 vanilla ReLU nets (``models.VanillaNet(input_dim, depth, widths=width)``, N(0, 1) weights drawn
@@ -50,6 +54,7 @@ from typing import Any
 
 import torch
 
+from estimators.bench_samplers import format_grid, run_sampler_grid
 from estimators.device import DEVICE_CHOICES, resolve_device
 from estimators.ntk import ntk_of_weights, sample_ntk
 from estimators.reference import jacrev_ntk
@@ -131,7 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--seconds", type=_non_negative_seconds, default=3.0,
         help="minimum timed seconds per method; whole passes over all networks (default 3)",
     )
+    parser.add_argument(
+        "--sampler-grid", action="store_true",
+        help="instead: nets/s of sample_ntk with the dense vs the exact sampler over --grid-widths x --grid-inputs",
+    )
+    parser.add_argument("--grid-widths", type=_int_list, default=[100, 500, 2000], help="default 100,500,2000")
+    parser.add_argument("--grid-inputs", type=_int_list, default=[1, 2, 8], help="default 1,2,8")
     return parser
+
+
+def _int_list(text: str) -> list[int]:
+    """argparse type: comma-separated integers >= 1."""
+    return [_positive_int(part) for part in text.split(",")]
 
 
 # --- workload -------------------------------------------------------------------------------------
@@ -331,6 +347,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         device = resolve_device(args.device)
     except ValueError as err:
         parser.error(str(err))
+    if args.sampler_grid:
+        x_all = bench_inputs(max(args.grid_inputs), args.input_dim, torch.float64, torch.device("cpu"))
+        grid = run_sampler_grid(
+            args.grid_widths, args.grid_inputs, args.depth, args.input_dim, args.seconds, device, x_all
+        )
+        print("\n".join(json.dumps(row) for row in grid) if args.json else format_grid(grid))
+        return 0
     rows, tolerance = run_benchmark(args, device)
     if args.json:
         for row in rows:

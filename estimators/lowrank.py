@@ -28,7 +28,8 @@ inputs, dead ReLU units, an output of width 1): both the square root and the pse
 
 Randomness: the forward draw of matrix ``name`` for block b (``BLOCK`` networks, as in
 ``estimators.sampling``) comes from a generator seeded by ``matrix_seed(seed, b, name, "forward")``,
-the backward draw from one seeded with ``"backward"``; results are bitwise reproducible on a device
+the backward draw from one seeded with ``"backward"`` (numpy's PCG64 + ziggurat on CPU, torch's
+generator on CUDA); results are bitwise reproducible on a device
 and do not depend on chunking or on autograd's execution order.
 """
 
@@ -37,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from estimators.sampling import BLOCK, derive_seed
@@ -170,8 +172,16 @@ class LowRankWeights:
 
     def noise(self, name: str, phase: str, k: int, fan: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
         """(B, k, fan) i.i.d. N(0, 1) for ``phase`` of matrix ``name``, block by block."""
+        blocks = range(self.first_block, self.first_block + self.n_blocks)
+        if device.type == "cpu":  # numpy's float64 ziggurat is ~1.6x faster than torch's Box-Muller on CPU
+            out = np.empty((self.n_blocks, BLOCK, k, fan))
+            for i, block in enumerate(blocks):
+                np.random.Generator(np.random.PCG64(matrix_seed(self.seed, block, name, phase))).standard_normal(
+                    (BLOCK, k, fan), out=out[i]
+                )
+            return torch.from_numpy(out).reshape(self.n_networks, k, fan).to(dtype)
         parts = []
-        for block in range(self.first_block, self.first_block + self.n_blocks):
+        for block in blocks:
             generator = torch.Generator(device=device).manual_seed(matrix_seed(self.seed, block, name, phase))
             parts.append(torch.randn((BLOCK, k, fan), generator=generator, dtype=dtype, device=device))
         return torch.cat(parts)

@@ -9,7 +9,7 @@ Drawn: any spec kind (vanilla with per-layer widths, Littwin ResNet with branch 
 per-block alphas, DenseNet, Huang ResNet/FFNet, LZB nets with any activations), depth 1..3,
 widths 8..16, two non-parallel unit inputs. Estimated: 80,000 independent draws from each
 sampler of f(x1), K(x1, x1), K(x1, x2) and ||J^first(x1)||_F (float64). Decided by SameLaw:
-KS, Welch and variance-ratio tests refute (Holm, family-wise alpha = 0.01); support needs every
+KS, Anderson-Darling, Welch and variance-ratio tests refute (Holm, family-wise alpha = 0.01); support needs every
 mean within +-0.1 SD (TOST) and every variance within +-15%. With 80,000 draws the SE of a
 standardised mean difference is 0.005, so a 0.1 SD shift is refuted with probability > 0.99;
 variances of the heavy-tailed K and ||J||^2 need these sizes (at 20,000 their SE reached 0.1).

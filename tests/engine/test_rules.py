@@ -109,13 +109,23 @@ def test_same_law_supports_identical_laws_and_refutes_a_rescaled_one(scale, verd
 
 
 def test_same_law_detects_a_change_of_shape_with_equal_mean_and_variance():
-    """Uniform vs Gaussian with matched mean and variance: only the KS comparison can see it."""
+    """Uniform vs Gaussian with matched mean and variance: only the KS and AD comparisons can see it."""
     rng = np.random.default_rng(7)
     first = rng.standard_normal((20_000, 1))
     second = rng.uniform(-np.sqrt(3), np.sqrt(3), (20_000, 1))
     comparisons = SameLaw(margin=0.1, variance_margin=0.1).compare(TwoSamples(first, second, ("x",)), 0.0, None)
     verdict, decisive, _ = decide(comparisons, 0.01)
-    assert verdict == Verdict.REFUTED and comparisons[decisive].label == "x: KS"
+    assert verdict == Verdict.REFUTED and comparisons[decisive].label in ("x: KS", "x: AD")
+    by_label = {c.label: c for c in comparisons}
+    assert by_label["x: AD"].p_refute <= 0.001 and by_label["x: AD"].p_equivalence == 0.0
+
+
+def test_same_law_anderson_darling_does_not_refute_equal_laws():
+    rng = np.random.default_rng(8)
+    first, second = rng.standard_normal((20_000, 1)), rng.standard_normal((20_000, 1))
+    comparisons = SameLaw(margin=0.1, variance_margin=0.1).compare(TwoSamples(first, second, ("x",)), 0.0, None)
+    assert [c.label for c in comparisons] == ["x: KS", "x: AD", "x: mean", "x: variance"]
+    assert {c.label: c for c in comparisons}["x: AD"].p_refute > 0.01
 
 
 def test_two_samples_reject_non_finite_draws_by_name():

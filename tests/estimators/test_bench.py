@@ -100,3 +100,25 @@ def test_disagreeing_methods_exit_with_code_1(
     captured = capsys.readouterr()
     assert all(json.loads(line)["max_rel_diff"] > 1e-3 for line in captured.out.splitlines())
     assert "differ" in captured.err
+
+
+def test_sampler_grid_json_rows_carry_ratio_vs_dense(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--sampler-grid --json``: one row per (width, k, sampler) with positive rates and ratio_vs_dense."""
+    argv = ["--sampler-grid", "--json", "--grid-widths", "16,24", "--grid-inputs", "1,3", "--depth", "2"]
+    rows = json_rows(capsys, [*argv, "--seconds", "0.02"])
+    assert {(row["width"], row["inputs"], row["name"]) for row in rows} == {
+        (w, k, name) for w in (16, 24) for k in (1, 3) for name in ("dense_sampler", "exact_lowrank")
+    }
+    dense_rate = {(r["width"], r["inputs"]): r["nets_per_s"] for r in rows if r["name"] == "dense_sampler"}
+    for row in rows:
+        assert math.isfinite(row["nets_per_s"]) and row["nets_per_s"] > 0 and row["sampling_timed"] is True
+        assert row["ratio_vs_dense"] == pytest.approx(row["nets_per_s"] / dense_rate[row["width"], row["inputs"]])
+
+
+@pytest.mark.parametrize("bad", ["0", "1,x", ""])
+def test_sampler_grid_rejects_bad_lists(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Grid lists must be comma-separated integers >= 1 (argparse error, exit 2)."""
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--sampler-grid", "--grid-widths", bad])
+    assert excinfo.value.code == 2
+    assert "error:" in capsys.readouterr().err
