@@ -17,10 +17,12 @@ from functools import partial
 
 import torch
 
+from estimators.densenet_exact import densenet_ntk_exact
 from estimators.device import resolve_device
 from estimators.lowrank import LowRankWeights
 from estimators.sampling import BLOCK, draw_weights
 from models.base import ArchitectureSpec, LazyWeights, Tape
+from models.densenet import DenseNet
 from models.validation import positive_int
 
 DEFAULT_CHUNK_BYTES = 256 * 2**20
@@ -60,7 +62,8 @@ class NTKDraws:
 def resolve_sampler(sampler: str) -> str:
     """``dense`` draws every weight matrix; ``exact`` is the low-rank sampler (``estimators.lowrank``),
     exact in law when every matrix is applied once and nothing is trained — true of every spec in
-    ``models`` — so ``auto`` means ``exact``."""
+    ``models`` — so ``auto`` means ``exact``. DenseNets use the pooled-noise form
+    (``estimators.densenet_exact``), O(L n k) normals per network instead of O(L^2 n k)."""
     if sampler not in (*SAMPLERS, NEGATIVE_CONTROL_SAMPLER):
         raise ValueError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
     return "exact" if sampler == "auto" else sampler
@@ -70,8 +73,12 @@ def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chun
     """How many blocks of BLOCK networks fit in ``chunk_bytes``, at least 1: weights plus activations
     (dense), or activations, noise and gradients only (exact)."""
     shapes = spec.weight_shapes().values()
-    dense_matrices = sampler == "dense"  # lazy samplers never form the matrices
-    per_network = sum(dense_matrices * o * i + 8 * n_inputs * (o + i) for o, i in shapes) * torch.finfo(dtype).bits // 8
+    if sampler == "exact" and isinstance(spec, DenseNet):  # per layer only: activations, noise, k x k Grams
+        per_value = 8 * (spec.depth + 2) * n_inputs * spec.width + 4 * len(shapes) * n_inputs**2
+    else:
+        dense_matrices = sampler == "dense"  # lazy samplers never form the matrices
+        per_value = sum(dense_matrices * o * i + 8 * n_inputs * (o + i) for o, i in shapes)
+    per_network = per_value * torch.finfo(dtype).bits // 8
     return max(1, chunk_bytes // (per_network * BLOCK))
 
 
@@ -134,8 +141,11 @@ def sample_ntk(
     }[kind]
     outputs, grams = [], []
     for first in range(0, total_blocks, per_chunk):
-        weights = source(spec, seed, first, min(per_chunk, total_blocks - first), dtype, target)
-        f, gram = ntk_of_weights(spec, weights, x)
+        n_blocks = min(per_chunk, total_blocks - first)
+        if kind == "exact" and isinstance(spec, DenseNet):  # pooled noise: O(L n k), not O(L^2 n k)
+            f, gram = densenet_ntk_exact(spec, x, seed, first, n_blocks)
+        else:
+            f, gram = ntk_of_weights(spec, source(spec, seed, first, n_blocks, dtype, target), x)
         outputs.append(f.to("cpu", torch.float64))
         grams.append(gram.to("cpu", torch.float64))
     names = tuple(spec.weight_shapes())

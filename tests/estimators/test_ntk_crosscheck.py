@@ -219,10 +219,11 @@ def test_n_draws_rows_are_a_prefix_of_a_larger_call(n_draws):
 
 
 @pytest.mark.parametrize("spec", ONE_PER_CLASS, ids=ONE_PER_CLASS_IDS)
-@pytest.mark.parametrize(("sampler", "rtol"), [("dense", 1e-13), ("exact", 1e-11)])
+@pytest.mark.parametrize(("sampler", "rtol"), [("dense", 1e-13), ("exact", 1e-10)])
 def test_repeated_inputs_give_finite_equal_rows(spec, sampler, rtol):
     """k = 3 with two equal rows: a rank-deficient Gram, still finite, with equal rows and columns
-    (the exact sampler's eigh-based roots agree to rounding, not bitwise)."""
+    (the exact sampler's eigh-based roots agree to rounding, not bitwise: ~5e-11 relative for the
+    pooled-noise DenseNet, whose dF/dq^h sums one eigh-based term per later layer)."""
     x = inputs(spec)
     x[1] = x[0]
     draws = sample_ntk(spec, x, 16, 2, sampler=sampler)
