@@ -6,9 +6,11 @@ Usage::
                                [--inputs 2] [--networks N] [--dtype float64|float32] [--seconds S]
                                [--batch 32] [--input-dim 8]
     python -m estimators.bench --sampler-grid [--grid-widths 100,500,2000] [--grid-inputs 1,2,8] [--json]
+    python -m estimators.bench --fig3a-sweep [--sweep-depths 50] [--sweep-draws 5000] [--dtype float32]
 
 The second form times ``sample_ntk`` with the dense vs the exact sampler (``estimators.bench_samplers``;
-JSON rows carry ``ratio_vs_dense``). The first form is described here:
+JSON rows carry ``ratio_vs_dense``); the third times a Fig. 3a-scale depth sweep
+(``estimators.bench_sweep``). The first form is described here:
 
 Both methods compute the Gram matrix K(x_i, x_j) = sum_W K_W(x_i, x_j) of the SAME ``--networks``
 vanilla ReLU nets (``models.VanillaNet(input_dim, depth, widths=width)``, N(0, 1) weights drawn
@@ -55,6 +57,7 @@ from typing import Any
 import torch
 
 from estimators.bench_samplers import format_grid, run_sampler_grid
+from estimators.bench_sweep import format_sweep, run_sweep
 from estimators.device import DEVICE_CHOICES, resolve_device
 from estimators.ntk import ntk_of_weights, sample_ntk
 from estimators.reference import jacrev_ntk
@@ -142,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--grid-widths", type=_int_list, default=[100, 500, 2000], help="default 100,500,2000")
     parser.add_argument("--grid-inputs", type=_int_list, default=[1, 2, 8], help="default 1,2,8")
+    parser.add_argument(
+        "--fig3a-sweep", action="store_true",
+        help="instead: time the Fig. 3a sweep (3 architectures, depths 1..--sweep-depths, --width, --dtype)",
+    )
+    parser.add_argument("--sweep-depths", type=_positive_int, default=50, help="largest depth (default 50)")
+    parser.add_argument("--sweep-draws", type=_positive_int, default=5000, help="draws per point (default 5000)")
     return parser
 
 
@@ -347,6 +356,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         device = resolve_device(args.device)
     except ValueError as err:
         parser.error(str(err))
+    if args.fig3a_sweep:
+        sweep = run_sweep(args.sweep_depths, args.sweep_draws, args.width, DTYPES[args.dtype], device)
+        text = format_sweep(sweep, args.sweep_depths, args.sweep_draws, args.width, args.dtype)
+        print(json.dumps(sweep) if args.json else text)
+        return 0
     if args.sampler_grid:
         x_all = bench_inputs(max(args.grid_inputs), args.input_dim, torch.float64, torch.device("cpu"))
         grid = run_sampler_grid(

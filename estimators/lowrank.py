@@ -35,7 +35,9 @@ and do not depend on chunking or on autograd's execution order.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -99,18 +101,46 @@ def block_noise(
     CUDA: torch's generator. float32 normals come from float32 uniforms and never exceed |z| ~ 5.8 (an
     event of probability ~1e-8 under N(0, 1)): fine for float32 experiments; float64 is the default.
     """
-    blocks = range(first_block, first_block + n_blocks)
     if device.type == "cpu" and dtype == torch.float64:
         out = np.empty((n_blocks, BLOCK, *shape))
-        for i, block in enumerate(blocks):
-            generator = np.random.Generator(np.random.PCG64(matrix_seed(seed, block, name, phase)))
+
+        def fill(i: int) -> None:
+            generator = np.random.Generator(np.random.PCG64(matrix_seed(seed, first_block + i, name, phase)))
             generator.standard_normal((BLOCK, *shape), out=out[i])
+
+        _run_blocks(fill, n_blocks, BLOCK * math.prod(shape))
         return torch.from_numpy(out).reshape(n_blocks * BLOCK, *shape)
+    if device.type == "cpu":
+        out_t = torch.empty((n_blocks, BLOCK, *shape), dtype=dtype)
+
+        def fill_t(i: int) -> None:
+            generator = torch.Generator().manual_seed(matrix_seed(seed, first_block + i, name, phase))
+            torch.randn((BLOCK, *shape), generator=generator, dtype=dtype, out=out_t[i])
+
+        _run_blocks(fill_t, n_blocks, BLOCK * math.prod(shape))
+        return out_t.reshape(n_blocks * BLOCK, *shape)
     parts = []
-    for block in blocks:
+    for block in range(first_block, first_block + n_blocks):
         generator = torch.Generator(device=device).manual_seed(matrix_seed(seed, block, name, phase))
         parts.append(torch.randn((BLOCK, *shape), generator=generator, dtype=dtype, device=device))
     return torch.cat(parts)
+
+
+PARALLEL_MIN_VALUES = 1 << 14  # normals per block below which threads cost more than they save
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _run_blocks(fill: Callable[[int], None], n_blocks: int, values_per_block: int) -> None:
+    """Call ``fill(i)`` for every block i, on ``torch.get_num_threads()`` threads when worthwhile (numpy
+    and torch release the GIL while filling). Each block has its own generator: the schedule cannot
+    change the result."""
+    threads = min(torch.get_num_threads(), n_blocks)
+    if threads < 2 or values_per_block < PARALLEL_MIN_VALUES:
+        for i in range(n_blocks):
+            fill(i)
+        return
+    pool = _pools.setdefault(threads, ThreadPoolExecutor(max_workers=threads, thread_name_prefix="block-noise"))
+    list(pool.map(fill, range(n_blocks)))
 
 
 class LowRankDense(torch.autograd.Function):

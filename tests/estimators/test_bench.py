@@ -122,3 +122,14 @@ def test_sampler_grid_rejects_bad_lists(bad: str, capsys: pytest.CaptureFixture[
         main(["--sampler-grid", "--grid-widths", bad])
     assert excinfo.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_fig3a_sweep_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--fig3a-sweep --json``: seconds per architecture and one finite V per depth, diagonal and off-diagonal."""
+    argv = ["--fig3a-sweep", "--json", "--sweep-depths", "3", "--sweep-draws", "32", "--width", "16"]
+    (result,) = json_rows(capsys, argv)
+    assert set(result) == {"vanilla", "resnet", "densenet", "total_seconds"}
+    for name in ("vanilla", "resnet", "densenet"):
+        row = result[name]
+        assert len(row["v_diagonal"]) == len(row["v_off_diagonal"]) == 3 and row["seconds"] > 0
+        assert all(math.isfinite(v) and v > 0 for v in row["v_diagonal"] + row["v_off_diagonal"])
