@@ -12,6 +12,7 @@ example the measured standard error of each ratio is 0.008-0.012 (quick, seed 0)
 discrepancy in any single comparison is refuted (Holm) with probability > 0.99, and a true claim
 passes every TOST unless its estimate strays by more than about 0.07.
 False twin: E||J^k||^2 = 2 E[f^2].
+ResNets, DenseNets and the reduced net f_(k): ``littwin2021.thm2.duality`` (theorems/littwin_thm2_duality.py).
 """
 
 from engine import Claim, MonteCarlo, PairedSample, RatioOfMeans, Sizes
