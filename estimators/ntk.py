@@ -12,8 +12,8 @@ is the diagonal ||J^W(x)||^2 = K_W(x, x). Littwin et al. Eq. 11: K(x, x) = sum_W
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import torch
 
@@ -105,6 +105,75 @@ def ntk_of_weights(
     return outputs.detach(), torch.stack(grams, dim=1).detach()
 
 
+@dataclass(frozen=True)
+class ChunkDraw:
+    """Networks [first_block * BLOCK, (first_block + n_blocks) * BLOCK) of one seeded stream."""
+
+    sampler: str  # resolved: "dense", "exact" or the negative control
+    seed: int
+    first_block: int
+    n_blocks: int
+    dtype: torch.dtype
+    device: torch.device
+
+    def weights(self, spec: ArchitectureSpec) -> dict[str, torch.Tensor] | LazyWeights:
+        """Dense weights (name -> (B, out, in)) or lazy low-rank weights of these networks."""
+        if self.sampler == "dense":
+            return draw_weights(spec, self.seed, self.first_block, self.n_blocks, self.dtype, self.device)
+        project = self.sampler != NEGATIVE_CONTROL_SAMPLER
+        return LowRankWeights(
+            spec, self.seed, self.first_block, self.n_blocks, self.dtype, self.device, project=project
+        )
+
+
+ChunkCompute = Callable[[ArchitectureSpec, ChunkDraw, torch.Tensor], tuple[torch.Tensor, ...]]
+
+
+def draw_in_chunks(
+    spec: ArchitectureSpec,
+    inputs: object,
+    n_draws: int,
+    seed: int,
+    compute: ChunkCompute,
+    *,
+    sampler: str,
+    device: str | torch.device,
+    dtype: torch.dtype,
+    chunk_bytes: int,
+    owner: str,
+    samplers: tuple[str, ...] = (*SAMPLERS, NEGATIVE_CONTROL_SAMPLER),
+) -> tuple[torch.Tensor, ...]:
+    """Validate the arguments, then run ``compute(spec, draw, x)`` over chunks of whole blocks of networks
+    (about ``chunk_bytes`` each) and concatenate its outputs (CPU float64, first ``n_draws`` rows).
+    ``owner`` names the public function in error messages; ``samplers`` are the ones it accepts."""
+    if sampler not in samplers:
+        raise ValueError(f"{owner}.sampler must be one of {list(samplers)}, got {sampler!r}")
+    kind = resolve_sampler(sampler)
+    positive_int(owner, "n_draws", n_draws)
+    positive_int(owner, "chunk_bytes", chunk_bytes)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"{owner}.seed must be an int, got {seed!r}")
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"{owner}.dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    target = resolve_device(device)
+    x = spec.check_inputs(inputs).to(device=target, dtype=dtype)
+    total_blocks = math.ceil(n_draws / BLOCK)
+    per_chunk = chunk_blocks(spec, x.shape[0], dtype, chunk_bytes, kind)
+    parts = []
+    for first in range(0, total_blocks, per_chunk):
+        draw = ChunkDraw(kind, seed, first, min(per_chunk, total_blocks - first), dtype, target)
+        parts.append(tuple(t.detach().to("cpu", torch.float64) for t in compute(spec, draw, x)))
+    return tuple(torch.cat(column)[:n_draws] for column in zip(*parts, strict=True))
+
+
+def ntk_of_chunk(spec: ArchitectureSpec, draw: ChunkDraw, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """f and per-matrix Grams of one chunk; DenseNets under the exact sampler take the pooled-noise form
+    (``estimators.densenet_exact``: O(L n k) normals per network, not O(L^2 n k))."""
+    if draw.sampler == "exact" and isinstance(spec, DenseNet):
+        return densenet_ntk_exact(spec, x, draw.seed, draw.first_block, draw.n_blocks)
+    return ntk_of_weights(spec, draw.weights(spec), x)
+
+
 def sample_ntk(
     spec: ArchitectureSpec,
     inputs: object,
@@ -123,36 +192,15 @@ def sample_ntk(
     ``resolve_sampler``). Memory is bounded by processing whole blocks of networks in chunks of
     about ``chunk_bytes``. Deterministic for a given seed and sampler on CPU.
     """
-    kind = resolve_sampler(sampler)
-    positive_int("sample_ntk", "n_draws", n_draws)
-    positive_int("sample_ntk", "chunk_bytes", chunk_bytes)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"sample_ntk.seed must be an int, got {seed!r}")
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"sample_ntk.dtype must be torch.float32 or torch.float64, got {dtype!r}")
-    target = resolve_device(device)
-    x = spec.check_inputs(inputs).to(device=target, dtype=dtype)
-    total_blocks = math.ceil(n_draws / BLOCK)
-    per_chunk = chunk_blocks(spec, x.shape[0], dtype, chunk_bytes, kind)
-    source = {
-        "dense": draw_weights,
-        "exact": LowRankWeights,
-        NEGATIVE_CONTROL_SAMPLER: partial(LowRankWeights, project=False),
-    }[kind]
-    outputs, grams = [], []
-    for first in range(0, total_blocks, per_chunk):
-        n_blocks = min(per_chunk, total_blocks - first)
-        if kind == "exact" and isinstance(spec, DenseNet):  # pooled noise: O(L n k), not O(L^2 n k)
-            f, gram = densenet_ntk_exact(spec, x, seed, first, n_blocks)
-        else:
-            f, gram = ntk_of_weights(spec, source(spec, seed, first, n_blocks, dtype, target), x)
-        outputs.append(f.to("cpu", torch.float64))
-        grams.append(gram.to("cpu", torch.float64))
+    outputs, grams = draw_in_chunks(
+        spec, inputs, n_draws, seed, ntk_of_chunk,
+        sampler=sampler, device=device, dtype=dtype, chunk_bytes=chunk_bytes, owner="sample_ntk",
+    )  # fmt: skip
     names = tuple(spec.weight_shapes())
     trained = spec.trained()
     return NTKDraws(
         matrix_names=names,
         trained=tuple(name in trained for name in names),
-        outputs=torch.cat(outputs)[:n_draws],
-        per_matrix_gram=torch.cat(grams)[:n_draws],
+        outputs=outputs,
+        per_matrix_gram=grams,
     )

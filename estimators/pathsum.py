@@ -38,14 +38,11 @@ from scipy.special import factorial2
 from statsmodels.stats.weightstats import DescrStatsW
 
 from engine.intervals import Estimates
-from estimators.device import resolve_device
-from estimators.lowrank import LowRankWeights
-from estimators.ntk import chunk_blocks, resolve_sampler
-from estimators.sampling import BLOCK, derive_seed, draw_weights
+from estimators.ntk import SAMPLERS, draw_in_chunks
+from estimators.sampling import derive_seed
 from models.activations import ACTIVATIONS
 from models.base import ArchitectureSpec, LazyWeights, Tape, dense
 from models.reduced import bypassing_edges, connection_graph
-from models.validation import positive_int
 
 
 class RecordingWeights:
@@ -118,27 +115,12 @@ def _batched(
     compute: Callable[[ArchitectureSpec, object, torch.Tensor], tuple[torch.Tensor, ...]],
     owner: str,
 ) -> tuple[torch.Tensor, ...]:
-    """Run ``compute(spec, weights, x)`` over chunks of whole blocks of networks (as ``sample_ntk``);
-    ``owner`` names the public function in error messages."""
-    kind = resolve_sampler(sampler)
-    positive_int(owner, "n_draws", n_draws)
-    positive_int(owner, "chunk_bytes", chunk_bytes)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"{owner}.seed must be an int, got {seed!r}")
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"{owner}.dtype must be torch.float32 or torch.float64, got {dtype!r}")
-    if kind not in ("dense", "exact"):
-        raise ValueError(f"{owner}.sampler must be 'auto', 'dense' or 'exact', got {sampler!r}")
-    target = resolve_device(device)
-    x = spec.check_inputs(inputs).to(device=target, dtype=dtype)
-    total_blocks = math.ceil(n_draws / BLOCK)
-    per_chunk = chunk_blocks(spec, x.shape[0], dtype, chunk_bytes, kind)
-    source = draw_weights if kind == "dense" else LowRankWeights
-    parts: list[tuple[torch.Tensor, ...]] = []
-    for first in range(0, total_blocks, per_chunk):
-        weights = source(spec, seed, first, min(per_chunk, total_blocks - first), dtype, target)
-        parts.append(tuple(t.to("cpu", torch.float64) for t in compute(spec, weights, x)))
-    return tuple(torch.cat(column)[:n_draws] for column in zip(*parts, strict=True))
+    """Run ``compute(spec, weights, x)`` over chunks of whole blocks of networks (``estimators.ntk.draw_in_chunks``,
+    the driver of ``sample_ntk``: same networks for one seed and sampler); dense or exact sampler only."""
+    return draw_in_chunks(
+        spec, inputs, n_draws, seed, lambda s, draw, x: compute(s, draw.weights(s), x),
+        sampler=sampler, device=device, dtype=dtype, chunk_bytes=chunk_bytes, owner=owner, samplers=SAMPLERS,
+    )  # fmt: skip
 
 
 def sample_path_sums(

@@ -16,7 +16,7 @@ import torch
 
 import models
 from estimators import sample_ntk
-from models import DenseNet, HuangFFNet, HuangResNet, LittwinResNet, LZBNet, VanillaNet
+from models import ConnectionGraph, DenseNet, HuangFFNet, HuangResNet, LittwinResNet, LZBNet, VanillaNet
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +27,11 @@ VALID = {
     HuangFFNet: {"input_dim": 3, "depth": 2, "width": 4},
     DenseNet: {"input_dim": 3, "depth": 2, "width": 4},
     LZBNet: {"input_dim": 3, "depth": 2, "width": 4},
+    ConnectionGraph: {
+        "input_dim": 3,
+        "widths": (4, 1),
+        "edges": (("W0", 0, 1, 1.0, "identity"), ("Wout", 1, 2, 0.5, "relu_he")),
+    },
 }
 
 # (class, field, invalid value): every field of every spec class appears at least once.
@@ -109,6 +114,12 @@ BAD_FIELDS = [
     (DenseNet, "alpha", math.nan),
     (DenseNet, "alpha", -math.inf),
     (DenseNet, "alpha", "0.5"),
+    # ConnectionGraph (more cases in tests/models/test_reduced.py)
+    (ConnectionGraph, "input_dim", 0),
+    (ConnectionGraph, "widths", ()),
+    (ConnectionGraph, "widths", (4, 2)),
+    (ConnectionGraph, "edges", ()),
+    (ConnectionGraph, "edges", (("W0", 0, 1, 1.0, "identity"), ("W0", 1, 2, 1.0, "identity"))),
     # LZBNet
     (LZBNet, "input_dim", 0),
     (LZBNet, "input_dim", -1),
