@@ -7,6 +7,7 @@ Schema: {"run": {seed, budget, device, alpha_default, strict, versions, ...},
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -20,7 +21,14 @@ from engine.claim import Claim
 from engine.evidence import ClaimResult
 from engine.serialize import to_jsonable
 
-VERSIONED_PACKAGES = ("torch", "numpy", "scipy", "statsmodels", "hypothesis", "pytest", "pytest-xdist")
+VERSIONED_PACKAGES = ("torch", "numpy", "scipy", "statsmodels", "hypothesis", "pytest", "pytest-xdist", "matplotlib")
+
+
+def rule_parameters(rule: Any) -> dict[str, Any]:
+    """The rule's class name and (for a dataclass rule) its fields, e.g. ``{"name": "RatioOfMeans",
+    "margin": 0.1}``: reports read the support region off these."""
+    fields = to_jsonable(rule) if dataclasses.is_dataclass(rule) and not isinstance(rule, type) else {}
+    return {"name": type(rule).__name__, **(fields if isinstance(fields, dict) else {})}
 
 
 def claim_record(claim: Claim, result: ClaimResult, reproduce: str) -> dict[str, Any]:
@@ -37,7 +45,9 @@ def claim_record(claim: Claim, result: ClaimResult, reproduce: str) -> dict[str,
             "ci": list(decisive.ci),
             "prediction": decisive.prediction,  # what the decisive estimate was tested against
             "decisive": decisive.label,
+            "decisive_example": next(i for i, e in enumerate(result.examples) if decisive in e.comparisons),
             "rule": result.rule,
+            "rule_spec": rule_parameters(claim.rule),
             "alpha": result.alpha,
             "n_samples": result.n_samples,
             "n_comparisons": len(result.adjusted_p_refute),

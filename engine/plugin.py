@@ -17,7 +17,7 @@ import torch
 from engine.budget import BUDGETS
 from engine.claim import Claim
 from engine.evidence import ClaimResult, Verdict
-from engine.ledger import claim_record, run_record, write_ledger
+from engine.ledger import claim_record, read_ledger, run_record, write_ledger
 from engine.runner import run_claim
 from estimators.device import DEVICE_CHOICES, resolve_device
 from estimators.ntk import SAMPLERS
@@ -31,6 +31,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--claims-budget", choices=BUDGETS, default="quick", help="examples and Monte Carlo sizes")
     group.addoption("--claims-seed", type=int, default=0, help="master seed every draw derives from")
     group.addoption("--claims-ledger", default=DEFAULT_LEDGER, help="where to write the JSON ledger")
+    group.addoption(
+        "--claims-report", default=None, metavar="PATH", help="also write the HTML report of the ledger to PATH"
+    )
     group.addoption("--device", choices=DEVICE_CHOICES, default="auto", help="estimator device")
     group.addoption(
         "--sampler", choices=SAMPLERS, default="auto", help="dense weights, or the exact low-rank sampler (auto)"
@@ -137,6 +140,10 @@ class LedgerCollector:
             workers=int(getattr(config.option, "numprocesses", 0) or 0),
         )
         self.path = write_ledger(config.getoption("claims_ledger"), run, self.records.values())
+        if config.getoption("claims_report"):
+            from reports.html import write_report  # matplotlib is imported only when a report is wanted
+
+            write_report(config.getoption("claims_report"), read_ledger(self.path))
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -151,6 +158,8 @@ class LedgerCollector:
                 f"[{lo:.4g}, {hi:.4g}] vs {record['prediction']:g}  ({record['seconds']:.1f} s)"
             )
         terminalreporter.write_line(f"ledger: {Path(self.config.getoption('claims_ledger')).resolve()}")
+        if self.config.getoption("claims_report"):
+            terminalreporter.write_line(f"report: {Path(self.config.getoption('claims_report')).resolve()}")
 
 
 def pytest_configure(config: pytest.Config) -> None:

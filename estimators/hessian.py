@@ -1,0 +1,385 @@
+"""Spectral norm of the Hessian of f w.r.t. all weights, ||grad f|| and the NTK, for B networks at once.
+
+Liu, Zhu & Belkin (NeurIPS 2020) bound the change of the tangent kernel by ||H_f|| = ||d^2 f / dw^2||_2.
+The Hessian is never formed: Lanczos (full reorthogonalisation, float64) runs on Hessian-vector products
+H v = d/de grad f(w + e v) (forward-over-reverse, ``torch.func.jvp`` of ``torch.func.grad``), batched
+over B independent networks (their Hessians are blocks of one block-diagonal operator).
+
+Exact reduction for nets of dense layers y = s W h (every matrix applied once; all specs in ``models``):
+at one input, grad_W f = s delta h^T (delta = df/dy), so the W-block of H v is
+s (delta_dot h^T + delta h_dot^T): range(H) lies in S = {u e_h^T + e_delta w^T : w _|_ e_h} with unit
+vectors e_h = h/|h|, e_delta = delta/|delta|. The map (u, w) -> u e_h^T + e_delta w^T is an isometry
+onto S (|u|^2 + |w|^2 = ||.||_F^2), H maps S into itself, and every eigenvector of a non-zero eigenvalue
+lies in range(H) within S: ||H|| = ||H restricted to S||. Lanczos on S stores vectors of dimension
+sum_W (fan_out + fan_in) instead of sum_W fan_out * fan_in (8 K instead of 3 M numbers at L = 4,
+m = 1024), so reorthogonalisation is free and each step costs one HVP, O(P).
+
+Convergence: Lanczos stops when the Ritz pair (theta, u) of largest |theta| has estimated residual
+beta_j |s_j| <= rtol |theta| / 2 for every network; the residual ||H u - theta u|| is then recomputed
+with one more HVP and reported (|theta - lambda| <= residual for some eigenvalue lambda).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch.func import grad, jvp
+
+from estimators.ntk import ntk_of_weights
+from estimators.sampling import derive_seed
+from models.base import ArchitectureSpec, Tape
+from models.validation import positive_int
+
+Operator = Callable[[torch.Tensor], torch.Tensor]
+WeightDict = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class SpectralNorm:
+    """Lanczos result per network (B,): ``norm`` = |theta| = ||H||_2, the signed extreme Ritz value
+    ``eigenvalue``, the recomputed ``residual`` ||H u - theta u|| (|u| = 1), ``converged``
+    (residual <= rtol * norm) and the number of Lanczos ``iterations`` spent (shared by the batch)."""
+
+    norm: torch.Tensor
+    eigenvalue: torch.Tensor
+    residual: torch.Tensor
+    converged: torch.Tensor
+    iterations: int
+
+
+def lanczos_extreme(
+    operator: Operator, start: torch.Tensor, max_iter: int = 200, rtol: float = 1e-6
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    """Eigenvalue of largest modulus of B symmetric operators by Lanczos with full reorthogonalisation.
+
+    ``operator`` maps (B, D) -> (B, D) row by row; ``start`` (B, D) is any non-zero start.
+    Returns (Ritz value (B,), Ritz vector (B, D) of unit norm, estimated residual (B,), iterations).
+    Breakdown (beta ~ 0: an invariant subspace, exact Ritz values) ends that network's recursion.
+    """
+    positive_int("lanczos_extreme", "max_iter", max_iter)
+    if not (rtol > 0):
+        raise ValueError(f"lanczos_extreme.rtol must be > 0, got {rtol!r}")
+    n_networks, dim = start.shape
+    steps = min(max_iter, dim)
+    basis = start.new_zeros(n_networks, steps, dim)
+    norms = start.norm(dim=1, keepdim=True)
+    if not (norms > 0).all():
+        raise ValueError("lanczos_extreme needs a non-zero start vector for every network")
+    basis[:, 0] = start / norms
+    alphas = start.new_zeros(n_networks, steps)
+    betas = start.new_zeros(n_networks, steps)
+    alive = torch.ones(n_networks, dtype=torch.bool, device=start.device)
+    for j in range(steps):
+        q = basis[:, j]
+        w = operator(q)
+        alphas[:, j] = (w * q).sum(dim=1)
+        for _ in range(2):  # classical Gram-Schmidt twice: orthogonal to working precision
+            w = w - torch.einsum("bk,bkd->bd", torch.einsum("bkd,bd->bk", basis[:, : j + 1], w), basis[:, : j + 1])
+        beta = w.norm(dim=1)
+        scale = alphas[:, : j + 1].abs().amax(dim=1).clamp_min(torch.finfo(start.dtype).tiny)
+        breakdown = beta <= 1e3 * torch.finfo(start.dtype).eps * scale
+        alive &= ~breakdown
+        betas[:, j] = torch.where(alive, beta, torch.zeros_like(beta))
+        ritz, vectors, residual = _ritz_extreme(alphas[:, : j + 1], betas[:, : j + 1])
+        done = ~alive | (residual <= 0.5 * rtol * ritz.abs())
+        if bool(done.all()) or j + 1 == steps:
+            break
+        basis[:, j + 1] = torch.where(alive[:, None], w / beta.clamp_min(torch.finfo(start.dtype).tiny)[:, None], 0.0)
+    ritz_vector = torch.einsum("bk,bkd->bd", vectors, basis[:, : j + 1])
+    return ritz, ritz_vector, residual, j + 1
+
+
+def _ritz_extreme(alphas: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Ritz value of largest modulus of the tridiagonal T_j, its eigenvector s (B, j), beta_j |s_j|."""
+    size = alphas.shape[1]
+    tridiagonal = torch.diag_embed(alphas)
+    if size > 1:
+        off = torch.diag_embed(betas[:, :-1], offset=1)
+        tridiagonal = tridiagonal + off + off.transpose(-1, -2)
+    values, vectors = torch.linalg.eigh(tridiagonal)
+    pick = values.abs().argmax(dim=1)
+    rows = torch.arange(values.shape[0], device=values.device)
+    chosen = vectors[rows, :, pick]
+    return values[rows, pick], chosen, betas[:, -1] * chosen[:, -1].abs()
+
+
+# --- networks of dense layers ---------------------------------------------------------------
+
+
+def _check_trained(spec: ArchitectureSpec) -> None:
+    untrained = set(spec.weight_shapes()) - spec.trained()
+    if untrained:
+        raise ValueError(f"the Hessian estimator needs every matrix trained; {sorted(untrained)} are not")
+
+
+def _single_input(spec: ArchitectureSpec, x: object, n_networks: int) -> torch.Tensor:
+    inputs = spec.check_inputs(x)
+    if inputs.shape[0] != 1:
+        raise ValueError(f"the Hessian of f is taken at one input; got {inputs.shape[0]} inputs")
+    return inputs.expand(n_networks, 1, spec.input_dim)
+
+
+def output_sum(spec: ArchitectureSpec, x: torch.Tensor) -> Callable[[WeightDict], torch.Tensor]:
+    """w -> sum_b f(x; w_b): its gradient is the batch of per-network gradients (networks independent)."""
+    return lambda weights: spec.apply(weights, x.to(next(iter(weights.values())).dtype))[:, 0].sum()
+
+
+def hessian_vector_product(spec: ArchitectureSpec, weights: WeightDict, x: object, tangent: WeightDict) -> WeightDict:
+    """H_b v_b for every network b: weights and tangent name -> (B, out, in); forward-over-reverse."""
+    first = next(iter(weights.values()))
+    return _hvp(spec, weights, _single_input(spec, x, first.shape[0]).to(first.device, first.dtype), tangent)
+
+
+def _hvp(spec: ArchitectureSpec, weights: WeightDict, inputs: torch.Tensor, tangent: WeightDict) -> WeightDict:
+    """H v for prepared inputs (B, 1, input_dim)."""
+    _, product = jvp(grad(output_sum(spec, inputs)), (weights,), (tangent,))
+    return product
+
+
+@dataclass(frozen=True)
+class _Subspace:
+    """The isometry (u, w) -> u e_h^T + e_delta w^T of every matrix (the range of H at one input)."""
+
+    names: tuple[str, ...]
+    e_h: dict[str, torch.Tensor]  # (B, fan_in), zero where h = 0
+    e_delta: dict[str, torch.Tensor]  # (B, fan_out), zero where delta = 0
+
+    def split(self, c: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        parts, start = {}, 0
+        for name in self.names:
+            fan_out, fan_in = self.e_delta[name].shape[1], self.e_h[name].shape[1]
+            parts[name] = (c[:, start : start + fan_out], c[:, start + fan_out : start + fan_out + fan_in])
+            start += fan_out + fan_in
+        return parts
+
+    def project(self, c: torch.Tensor) -> torch.Tensor:
+        """Zero u where h = 0, w where delta = 0, and the e_h component of w."""
+        pieces = []
+        for name, (u, w) in self.split(c).items():
+            e_h, e_delta = self.e_h[name], self.e_delta[name]
+            has_h = (e_h.abs().sum(dim=1, keepdim=True) > 0).to(u.dtype)
+            has_delta = (e_delta.abs().sum(dim=1, keepdim=True) > 0).to(u.dtype)
+            w = (w - e_h * (w * e_h).sum(dim=1, keepdim=True)) * has_delta
+            pieces += [u * has_h, w]
+        return torch.cat(pieces, dim=1)
+
+    def expand(self, c: torch.Tensor) -> WeightDict:
+        return {
+            name: u[:, :, None] * self.e_h[name][:, None, :] + self.e_delta[name][:, :, None] * w[:, None, :]
+            for name, (u, w) in self.split(c).items()
+        }
+
+    def compress(self, full: WeightDict) -> torch.Tensor:
+        pieces = []
+        for name in self.names:
+            matrix = full[name]
+            pieces += [
+                torch.einsum("boi,bi->bo", matrix, self.e_h[name]),
+                torch.einsum("boi,bo->bi", matrix, self.e_delta[name]),
+            ]
+        return self.project(torch.cat(pieces, dim=1))
+
+
+def _range_subspace(spec: ArchitectureSpec, weights: WeightDict, x: torch.Tensor) -> tuple[_Subspace, torch.Tensor]:
+    """The subspace S at (weights, x) and the squared gradient norms sum_W s^2 |delta|^2 |h|^2 (B,)."""
+    tape = Tape()
+    with torch.enable_grad():
+        detached = {k: v.detach() for k, v in weights.items()}
+        outputs = spec.apply(detached, x.to(next(iter(weights.values())).dtype), tape)
+        probes = [record.probe for record in tape.records.values()]
+        deltas = torch.autograd.grad(outputs.sum(), probes, allow_unused=True)
+    e_h, e_delta, gradient_sq = {}, {}, 0.0
+    for (name, record), delta in zip(tape.records.items(), deltas, strict=True):
+        h = record.inputs[:, 0].detach()
+        d = torch.zeros_like(record.probe[:, 0]) if delta is None else delta[:, 0]
+        h_norm, d_norm = h.norm(dim=1, keepdim=True), d.norm(dim=1, keepdim=True)
+        e_h[name] = torch.where(h_norm > 0, h / h_norm.clamp_min(torch.finfo(h.dtype).tiny), 0.0)
+        e_delta[name] = torch.where(d_norm > 0, d / d_norm.clamp_min(torch.finfo(d.dtype).tiny), 0.0)
+        gradient_sq = gradient_sq + record.scale**2 * (h_norm * d_norm)[:, 0] ** 2
+    return _Subspace(tuple(tape.records), e_h, e_delta), gradient_sq  # type: ignore[return-value]
+
+
+class _ShiftedWeights:
+    """Lazy weights W + (u e_h^T + e_delta w^T) plus an additive probe on every layer output: applies the
+    rank-2 shift without forming it (``models.base.dense`` calls ``apply_dense``) and records each input."""
+
+    def __init__(self, weights: WeightDict, subspace: _Subspace, c: torch.Tensor, probes: WeightDict) -> None:
+        self.weights, self.subspace, self.probes = weights, subspace, probes
+        self.parts = subspace.split(c)
+        self.inputs: WeightDict = {}
+
+    @property
+    def n_networks(self) -> int:
+        return int(next(iter(self.weights.values())).shape[0])
+
+    def apply_dense(self, name: str, h: torch.Tensor) -> torch.Tensor:
+        self.inputs[name] = h
+        u, w = self.parts[name]
+        e_h, e_delta = self.subspace.e_h[name], self.subspace.e_delta[name]
+        shift = (h @ e_h[:, :, None]) * u[:, None, :] + (h @ w[:, :, None]) * e_delta[:, None, :]
+        return torch.matmul(h, self.weights[name].transpose(-1, -2)) + shift + self.probes[name]
+
+
+def _compressed_hvp(spec: ArchitectureSpec, weights: WeightDict, inputs: torch.Tensor, subspace: _Subspace) -> Operator:
+    """c -> coordinates of H expand(c) in S, without forming any matrix-sized tangent.
+
+    With y = s (W h + p), g = df/dp and grad_W f = g h^T, whose coordinates are
+    (g (h . e_h), h (g . e_delta)); their derivative along W + e expand(c) (forward mode over reverse
+    mode, ``torch.func.jvp`` of ``torch.func.grad``) is the compressed H v. Cost: about 3 forward passes."""
+    shapes = spec.weight_shapes()
+    probes = {n: inputs.new_zeros(inputs.shape[0], inputs.shape[1], shapes[n][0]) for n in subspace.names}
+
+    def coordinates(c: torch.Tensor) -> torch.Tensor:
+        def output(p: WeightDict) -> tuple[torch.Tensor, WeightDict]:
+            lazy = _ShiftedWeights(weights, subspace, c, p)
+            return spec.apply(lazy, inputs)[:, 0].sum(), lazy.inputs  # type: ignore[arg-type]
+
+        g, seen = grad(output, has_aux=True)(probes)
+        pieces = []
+        for name in subspace.names:
+            gn, hn = g[name][:, 0], seen[name][:, 0]
+            pieces += [
+                gn * (hn * subspace.e_h[name]).sum(dim=1, keepdim=True),
+                hn * (gn * subspace.e_delta[name]).sum(dim=1, keepdim=True),
+            ]
+        return torch.cat(pieces, dim=1)
+
+    def operator(c: torch.Tensor) -> torch.Tensor:
+        return subspace.project(jvp(coordinates, (torch.zeros_like(c),), (c,))[1])
+
+    return operator
+
+
+def hessian_spectral_norm(
+    spec: ArchitectureSpec,
+    weights: WeightDict,
+    x: object,
+    *,
+    seed: int = 0,
+    max_iter: int = 200,
+    rtol: float = 1e-6,
+) -> SpectralNorm:
+    """||d^2 f(x; w_b) / dw^2||_2 for B networks (weights name -> (B, out, in), float64), one input x.
+
+    Lanczos on the exact range subspace S (module docstring), start vector seeded by
+    ``derive_seed(seed, "lanczos-start")``; the reported residual is recomputed from a fresh HVP.
+    """
+    _check_trained(spec)
+    first = next(iter(weights.values()))
+    batch, dtype = first.shape[0], first.dtype
+    inputs = _single_input(spec, x, batch).to(first.device, dtype)
+    weights = {k: v.detach() for k, v in weights.items()}
+    subspace, _ = _range_subspace(spec, weights, inputs)
+    operator = _compressed_hvp(spec, weights, inputs, subspace)
+    dim = sum(subspace.e_delta[n].shape[1] + subspace.e_h[n].shape[1] for n in subspace.names)
+    generator = torch.Generator(device=first.device).manual_seed(derive_seed(seed, "lanczos-start"))
+    start = subspace.project(torch.randn(batch, dim, generator=generator, dtype=dtype, device=first.device))
+    ritz, vector, _, iterations = lanczos_extreme(operator, start, max_iter=max_iter, rtol=rtol)
+    residual = (operator(vector) - ritz[:, None] * vector).norm(dim=1) / vector.norm(dim=1)
+    norm = ritz.abs()
+    return SpectralNorm(norm, ritz, residual, residual <= rtol * norm, iterations)
+
+
+def gradient_norm(spec: ArchitectureSpec, weights: WeightDict, x: object) -> torch.Tensor:
+    """||grad_w f(x; w_b)|| over all weights for B networks: sqrt(sum_W s^2 |delta|^2 |h|^2) = sqrt(K(x, x))."""
+    first = next(iter(weights.values()))
+    inputs = _single_input(spec, x, first.shape[0]).to(first.device, first.dtype)
+    return _range_subspace(spec, weights, inputs)[1].sqrt()
+
+
+def ntk_gram(spec: ArchitectureSpec, weights: WeightDict, inputs: object) -> torch.Tensor:
+    """Empirical NTK Gram matrix K(x_i, x_j; w_b) over all trained matrices: (B, k, k) for k inputs."""
+    first = next(iter(weights.values()))
+    x = spec.check_inputs(inputs).to(first.device, first.dtype)
+    trained = spec.trained()
+    _, grams = ntk_of_weights(spec, {k: v.detach() for k, v in weights.items()}, x)
+    mask = torch.tensor([name in trained for name in spec.weight_shapes()], device=grams.device)
+    return grams[:, mask].sum(dim=1)
+
+
+def draw_networks(
+    spec: ArchitectureSpec, seed: int, n_networks: int, dtype: torch.dtype = torch.float64, device: str = "cpu"
+) -> WeightDict:
+    """N(0, 1) weights of ``n_networks`` networks; network b from ``derive_seed(seed, "network", b)``,
+    so network b does not depend on how many are drawn. name -> (B, out, in)."""
+    positive_int("draw_networks", "n_networks", n_networks)
+    parts: dict[str, list[torch.Tensor]] = {name: [] for name in spec.weight_shapes()}
+    for b in range(n_networks):
+        generator = torch.Generator(device=device).manual_seed(derive_seed(seed, "network", b))
+        for name, shape in spec.weight_shapes().items():
+            parts[name].append(torch.randn(shape, generator=generator, dtype=dtype, device=device))
+    return {name: torch.stack(p) for name, p in parts.items()}
+
+
+def random_direction(weights: WeightDict, seed: int) -> WeightDict:
+    """A uniformly random unit vector u in the full weight space of each network (sum_W ||u_W||_F^2 = 1)."""
+    first = next(iter(weights.values()))
+    generator = torch.Generator(device=first.device).manual_seed(derive_seed(seed, "direction"))
+    raw = {k: torch.randn(v.shape, generator=generator, dtype=v.dtype, device=v.device) for k, v in weights.items()}
+    total = sum(r.pow(2).sum(dim=(1, 2)) for r in raw.values()).sqrt()  # type: ignore[union-attr]
+    return {k: r / total[:, None, None] for k, r in raw.items()}
+
+
+def shifted(weights: WeightDict, direction: WeightDict, radius: float) -> WeightDict:
+    """w + radius * u, per network."""
+    return {k: v + radius * direction[k] for k, v in weights.items()}
+
+
+@dataclass(frozen=True)
+class WidthSweep:
+    """Per network (N rows, ``n_networks`` per width): width, ||H_f|| at w0 and at w0 + R u, ||grad f||,
+    and for the pre-output z (the spec with a linear output, same weights): z, ||grad z||, ||H_z||."""
+
+    width: torch.Tensor
+    hessian_norm: torch.Tensor
+    hessian_norm_ball: torch.Tensor
+    gradient_norm: torch.Tensor
+    preoutput: torch.Tensor
+    preoutput_gradient_norm: torch.Tensor
+    max_relative_residual: float
+
+
+def sweep_widths(
+    spec: ArchitectureSpec,
+    x: object,
+    widths: tuple[int, ...],
+    n_networks: int,
+    seed: int,
+    radius: float = 0.0,
+    rtol: float = 1e-3,
+    max_iter: int = 300,
+) -> WidthSweep:
+    """Hessian and gradient norms of ``n_networks`` fresh networks at each width (``spec`` with its
+    ``width`` field replaced; seeds ``derive_seed(seed, width)``). Raises if Lanczos did not reach
+    residual <= rtol * ||H|| (rtol = 1e-3 bounds the relative error of ||H|| by 1e-3)."""
+    import dataclasses
+
+    if not (radius >= 0 and radius == radius):
+        raise ValueError(f"sweep_widths.radius must be >= 0, got {radius!r}")
+    rows: dict[str, list[torch.Tensor]] = {f.name: [] for f in dataclasses.fields(WidthSweep)[:-1]}
+    worst = 0.0
+    for width in widths:
+        at_width = dataclasses.replace(spec, width=width)  # type: ignore[type-var]
+        linear = dataclasses.replace(at_width, output_activation="identity")  # type: ignore[type-var]
+        weights = draw_networks(at_width, derive_seed(seed, width), n_networks)
+        points = {"hessian_norm": weights}
+        if radius > 0:
+            points["hessian_norm_ball"] = shifted(weights, random_direction(weights, derive_seed(seed, width)), radius)
+        for key, point in points.items():
+            result = hessian_spectral_norm(
+                at_width, point, x, seed=derive_seed(seed, width, key), rtol=rtol, max_iter=max_iter
+            )
+            if not bool(result.converged.all()):
+                raise RuntimeError(f"Lanczos did not converge at width {width}: residuals {result.residual.tolist()}")
+            worst = max(worst, float((result.residual / result.norm).max()))
+            rows[key].append(result.norm)
+        if radius == 0:
+            rows["hessian_norm_ball"].append(torch.full((n_networks,), float("nan"), dtype=torch.float64))
+        rows["width"].append(torch.full((n_networks,), float(width), dtype=torch.float64))
+        rows["gradient_norm"].append(gradient_norm(at_width, weights, x))
+        inputs = linear.check_inputs(x).expand(n_networks, -1, -1)
+        rows["preoutput"].append(linear.apply(weights, inputs)[:, 0])
+        rows["preoutput_gradient_norm"].append(gradient_norm(linear, weights, x))
+    return WidthSweep(**{k: torch.cat(v) for k, v in rows.items()}, max_relative_residual=worst)

@@ -1,0 +1,223 @@
+"""The HTML verification report: one self-contained page (inline CSS and SVG, no scripts, no network).
+
+Layout: run summary -> summary tables (true claims, then false twins) -> power table (when given) ->
+one section per claim (statement, citation, rule in words, figure, examples with their evidence,
+seed and a one-line reproduce command), true claims first, twins in their own section -> environment.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from reports.evidence import describe_example, interval, number, wanted_verdict
+from reports.plots import claim_figure
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1em 2em;
+color:#1d2731;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:2px solid #264653;padding-bottom:.2em;margin-top:2em}
+h3{margin-bottom:.3em} table{border-collapse:collapse;margin:.5em 0;font-size:.86em}
+th,td{border:1px solid #d0d7de;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f1f4f7} td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.badge{display:inline-block;padding:.1em .55em;border-radius:.8em;font-size:.85em;font-weight:600;color:#fff}
+.supported{background:#2a9d8f} .refuted{background:#e63946} .inconclusive{background:#e9c46a;color:#1d2731}
+.ok{color:#2a7d3a;font-weight:600} .bad{color:#c1121f;font-weight:600}
+.claim{border:1px solid #d0d7de;border-radius:6px;padding:.6em 1.2em;margin:1.2em 0}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
+pre{background:#f6f8fa;padding:.5em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+tr.decisive td{background:#fff3cd} .muted{color:#57606a} figure{margin:.5em 0} svg{width:100%;height:auto}
+details{margin:.3em 0} summary{cursor:pointer}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A number for a table: 4 significant digits, 'inf', '–' for NaN/None."""
+    x = number(value) if not isinstance(value, int | float) else float(value)
+    if math.isnan(x):
+        return "–"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return f"{x:.{digits}g}"
+
+
+def fmt_ci(ci: Sequence[Any] | None) -> str:
+    low, high = interval(ci)
+    return "–" if math.isnan(low) and math.isnan(high) else f"[{fmt(low)}, {fmt(high)}]"
+
+
+def badge(verdict: str) -> str:
+    return f'<span class="badge {_e(verdict)}">{_e(verdict)}</span>'
+
+
+def anchor(claim_id: str) -> str:
+    return "claim-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in claim_id)
+
+
+def expectation(record: Mapping[str, Any]) -> str:
+    wanted = wanted_verdict(record)
+    if record.get("verdict") == wanted:
+        return f'<span class="ok">as required ({wanted})</span>'
+    return f'<span class="bad">required: {wanted}</span>'
+
+
+def summary_table(records: Sequence[Mapping[str, Any]]) -> str:
+    rows = []
+    for r in records:
+        twin = f'<br><span class="muted">twin of {_e(r["twin_of"])}</span>' if r.get("twin_of") else ""
+        rows.append(
+            "<tr>"
+            f'<td><a href="#{anchor(r["id"])}">{_e(r["id"])}</a>{twin}</td>'
+            f"<td>{_e(r.get('citation', ''))}</td>"
+            f"<td>{badge(r['verdict'])}<br>{expectation(r)}</td>"
+            f'<td class="num">{fmt(r.get("estimate"))} {fmt_ci(r.get("ci"))}<br>'
+            f'<span class="muted">{_e(r.get("decisive", ""))} vs {fmt(r.get("prediction"))}</span></td>'
+            f'<td class="num">{int(r.get("n_samples", 0)):,}<br><span class="muted">'
+            f"{len(r.get('examples', []))} examples</span></td>"
+            f'<td class="num">{fmt(r.get("seconds"), 3)} s</td>'
+            "</tr>"
+        )
+    head = (
+        "<tr><th>claim</th><th>paper</th><th>verdict</th><th>decisive estimate [CI] vs prediction</th>"
+        "<th>samples</th><th>time</th></tr>"
+    )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def examples_html(record: Mapping[str, Any]) -> str:
+    """Per example: a collapsible block with its parameters, seed and comparison table."""
+    blocks = []
+    decisive_example = record.get("decisive_example")
+    for index, example in enumerate(record.get("examples", [])):
+        comparisons = example.get("comparisons", [])
+        rows = []
+        for c in comparisons:
+            decisive = c["label"] == record.get("decisive") and decisive_example in (None, index)
+            rows.append(
+                f'<tr class="{"decisive" if decisive else ""}"><td>{_e(c["label"])}</td>'
+                f'<td class="num">{fmt(c.get("estimate"))}</td><td class="num">{fmt_ci(c.get("ci"))}</td>'
+                f'<td class="num">{fmt(c.get("prediction"))}</td><td class="num">{fmt(c.get("statistic"), 3)}</td>'
+                f'<td class="num">{fmt(c.get("p_refute"), 3)}</td><td class="num">{fmt(c.get("p_equivalence"), 3)}</td>'
+                f'<td class="num">{int(c.get("n_samples", 0)):,}</td></tr>'
+            )
+        worst = max((abs(number(c.get("statistic", 0))) for c in comparisons), default=math.nan)
+        head = (
+            "<tr><th>comparison</th><th>estimate</th><th>CI</th><th>prediction</th><th>t</th>"
+            "<th>p(refute)</th><th>p(equivalence)</th><th>n</th></tr>"
+        )
+        blocks.append(
+            f"<details><summary>example {index}: {_e(describe_example(example.get('example')))} "
+            f'<span class="muted">(seed {_e(example.get("seed"))}, max |t| {fmt(worst, 3)})</span></summary>'
+            f"<pre>{_e(example.get('example'))}</pre><table>{head}{''.join(rows)}</table></details>"
+        )
+    return "".join(blocks)
+
+
+def claim_section(record: Mapping[str, Any]) -> str:
+    figure = claim_figure(record)
+    return (
+        f'<section class="claim" id="{anchor(record["id"])}" data-claim-id="{_e(record["id"])}">'
+        f"<h3>{_e(record['id'])} {badge(record['verdict'])} {expectation(record)}</h3>"
+        f"<p><b>Statement.</b> {_e(record.get('statement', ''))}</p>"
+        f"<p><b>Source.</b> {_e(record.get('citation', ''))}</p>"
+        f"<p><b>Decision rule.</b> {_e(record.get('rule', ''))}; family-wise alpha = {fmt(record.get('alpha'))} "
+        f"over {_e(record.get('n_comparisons', '?'))} comparisons.</p>"
+        f"<p><b>Decisive comparison.</b> {_e(record.get('decisive', ''))}: {fmt(record.get('estimate'))} "
+        f"{fmt_ci(record.get('ci'))} vs prediction {fmt(record.get('prediction'))} "
+        f"({int(record.get('n_samples', 0)):,} samples, {fmt(record.get('seconds'), 3)} s, "
+        f"budget {_e(record.get('budget', '?'))}).</p>"
+        + (f"<figure>{figure}</figure>" if figure else "")
+        + f"<p><b>Examples drawn by Hypothesis</b> ({len(record.get('examples', []))}; decisive row highlighted):</p>"
+        + examples_html(record)
+        + f"<p><b>Claim seed</b> <code>{_e(record.get('seed'))}</code>. <b>Reproduce:</b></p>"
+        f"<pre>{_e(record.get('reproduce', ''))}</pre></section>"
+    )
+
+
+def power_table(power: Mapping[str, Any]) -> str:
+    """The power table (see ``reports.power``): per claim the rate of its required verdict."""
+    run = power.get("run", {})
+    rows = []
+    for c in power.get("claims", []):
+        error = c.get("error_rate") or {}
+        rows.append(
+            f"<tr><td>{_e(c['id'])}</td><td>{'twin' if c.get('twin_of') else 'true'}</td>"
+            f'<td>{_e(c["wanted"])}</td><td class="num">{c["n_seeds"]}</td>'
+            f'<td class="num">{c["counts"].get("supported", 0)} / {c["counts"].get("inconclusive", 0)} / '
+            f"{c['counts'].get('refuted', 0)}</td>"
+            f'<td class="num">{fmt(c["rate"], 3)} {fmt_ci(c["ci"])}</td><td>{_e(c["status"])}</td>'
+            f'<td class="num">{fmt(error.get("rate"), 3)} {fmt_ci(error.get("ci"))} vs alpha {fmt(c.get("alpha"))}</td>'
+            f"<td>{_e(error.get('status', ''))}</td></tr>"
+        )
+    head = (
+        "<tr><th>claim</th><th>kind</th><th>required</th><th>seeds</th><th>supported / inconclusive / refuted</th>"
+        f"<th>rate of required verdict [{fmt(run.get('confidence', 0.95))} Clopper-Pearson]</th>"
+        f"<th>vs power target {fmt(run.get('target', 0.95))}</th><th>error rate (wrong decisive verdict)</th>"
+        "<th>vs alpha</th></tr>"
+    )
+    return (
+        f"<p>Master seeds {_e(run.get('seeds', []))}, budget {_e(run.get('budget', '?'))}, "
+        f"device {_e(run.get('device', '?'))}. The error rate is refuted for a true claim and supported for a "
+        "twin; the declared alpha bounds it (for twins: when the twin is off by more than its margin).</p>"
+        f"<table>{head}{''.join(rows)}</table>"
+    )
+
+
+def environment_table(run: Mapping[str, Any]) -> str:
+    rows = [(k, v) for k, v in sorted(run.items()) if k != "versions"]
+    rows += [(f"version: {k}", v) for k, v in sorted((run.get("versions") or {}).items())]
+    return "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
+
+
+def build_report(ledger: Mapping[str, Any], power: Mapping[str, Any] | None = None, title: str | None = None) -> str:
+    """The whole report as one HTML string."""
+    run = ledger.get("run", {})
+    records = sorted(ledger.get("claims", []), key=lambda r: r["id"])
+    true_claims = [r for r in records if not r.get("twin_of")]
+    twins = [r for r in records if r.get("twin_of")]
+    failing = [r["id"] for r in records if r.get("verdict") != wanted_verdict(r)]
+    title = title or "NTK claims: verification report"
+    status = (
+        '<span class="ok">every claim came out as required</span>'
+        if not failing
+        else f'<span class="bad">{len(failing)} claim(s) not as required: {_e(", ".join(failing))}</span>'
+    )
+    parts = [
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>',
+        f"<h1>{_e(title)}</h1>",
+        f"<p>{len(true_claims)} claims, {len(twins)} false twins; seed {_e(run.get('seed', '?'))}, "
+        f"budget {_e(run.get('budget', '?'))}, device {_e(run.get('device', '?'))}, "
+        f"sampler {_e(run.get('sampler', '?'))}. {status}.</p>",
+        '<p class="muted">A true claim must be <b>supported</b> (every equivalence test passes); a false twin must '
+        "be <b>refuted</b> (Holm rejects at the family-wise alpha). Intervals are simultaneous over each claim's "
+        "comparisons. The decisive comparison is the one whose evidence decided the verdict.</p>",
+        '<h2 id="summary">Summary: claims</h2>',
+        summary_table(true_claims),
+        '<h2 id="summary-twins">Summary: false twins</h2>',
+        summary_table(twins),
+    ]
+    if power:
+        parts += ['<h2 id="power">Power table</h2>', power_table(power)]
+    parts += ['<h2 id="claims">Claims</h2>', *map(claim_section, true_claims)]
+    parts += ['<h2 id="twins">False twins</h2>', *map(claim_section, twins)]
+    parts += ['<h2 id="environment">Environment</h2>', environment_table(run), "</body></html>"]
+    return "\n".join(parts)
+
+
+def write_report(
+    path: str | os.PathLike[str], ledger: Mapping[str, Any], power: Mapping[str, Any] | None = None
+) -> Path:
+    """Write the report next to nothing else it needs (self-contained); returns the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(build_report(ledger, power), encoding="utf-8")
+    return target

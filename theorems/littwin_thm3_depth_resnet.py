@@ -1,0 +1,64 @@
+"""Littwin, Galanti & Wolf (UAI 2021), Thm 3 (Eq. 16) and Fig. 3a: with sum_l alpha_l = O(1) the
+ResNet's eta does not grow with the number of blocks L; with alpha_l constant it does.
+
+Statement: xi = exp(5m/n + (C/n) sum_l alpha_l/(1+alpha_l)); with alpha_l = 0.1/L (their default,
+sum = 0.1) the exponent is bounded in L, so log eta stays flat; with alpha_l = alpha it grows
+~ C alpha/(1+alpha) L/n. Drawn: width n in 32..64, branch depth 1..2, L = 1, 2, 4, 8 blocks, one unit
+input; alpha constant drawn in [0.5, 1]. Estimated: log eta per L (exact sampler, float64,
+delta-method SE); slope of log eta on L/n by WLS (engine.moments.slope).
+Decided, alpha = 0.01: flat claim: slope within +-0.5 (vanilla nets grow at ~3.8: the margin is
+13% of that); growth claim: slope > 0 (at_least). Power: with 6,000 draws se(slope) ~ 0.02 for
+alpha = 0.1/L and ~0.1 for alpha constant (measured slopes ~0.0 and 0.6-1.6), so both are decided
+with power > 0.99. False twins: with alpha = 0.1/L eta grows at least at rate 1 (a quarter of the
+vanilla rate); with alpha constant eta does not grow (slope <= 0).
+"""
+
+from engine import Claim, Estimates, MonteCarlo, Sizes, at_least, at_most, within
+from engine.moments import kernel_entries, log_eta_points, slope
+from models.strategies_eta import SpecSweep, resnet_depth_sweeps
+
+
+def depth_slope(sweep: SpecSweep, mc: MonteCarlo) -> Estimates:
+    """Slope of log eta on L/n over the sweep's block counts (one comparison)."""
+    points = log_eta_points(kernel_entries(sweep.specs, sweep.inputs, mc), [f"L={s.blocks}" for s in sweep.specs])
+    first = sweep.specs[0]
+    return slope(sweep.design, points, f"dlog eta/d(L/n) n={first.width} m={first.branch_depth}")
+
+
+SIZES = {"n_draws": Sizes(quick=6_000, standard=20_000, paper=60_000), "n_examples": Sizes(2, 8, 25)}
+CITATION = "Littwin, Galanti & Wolf, On Random Kernels of Residual Architectures, UAI 2021, Thm 3 Eq. 16, Fig. 3a"
+
+DEPTH_INVARIANT = Claim(
+    id="littwin2021.thm3.depth-invariance.resnet",
+    statement="with alpha_l = 0.1/L, log eta of a ResNet does not grow with L (slope in L/n within +-0.5)",
+    citation=CITATION,
+    draw=resnet_depth_sweeps(constant_alpha=False),
+    measure=depth_slope,
+    prediction=0.0,
+    rule=within(0.5, quantity="dlog eta/d(L/n)"),
+    **SIZES,
+)
+
+DEPTH_INVARIANT_GROWS = DEPTH_INVARIANT.twin(
+    id="littwin2021.thm3.depth-invariance.resnet.twin-grows",
+    statement="FALSE TWIN: with alpha_l = 0.1/L, log eta of a ResNet grows with L/n at rate >= 1, like a vanilla net",
+    prediction=1.0,
+    rule=at_least(quantity="dlog eta/d(L/n)"),
+)
+
+CONSTANT_ALPHA = Claim(
+    id="littwin2021.thm3.constant-alpha.resnet",
+    statement="with alpha_l = alpha constant, log eta of a ResNet grows with the number of blocks L",
+    citation=CITATION,
+    draw=resnet_depth_sweeps(constant_alpha=True),
+    measure=depth_slope,
+    prediction=0.0,
+    rule=at_least(quantity="dlog eta/d(L/n)"),
+    **SIZES,
+)
+
+CONSTANT_ALPHA_FLAT = CONSTANT_ALPHA.twin(
+    id="littwin2021.thm3.constant-alpha.resnet.twin-flat",
+    statement="FALSE TWIN: with alpha_l = alpha constant, log eta of a ResNet does not grow with L",
+    rule=at_most(quantity="dlog eta/d(L/n)"),
+)
