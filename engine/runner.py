@@ -3,9 +3,13 @@ seed, and all comparisons are decided together at the claim's family-wise alpha.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
+from unittest import mock
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis.internal.conjecture import providers
 
 from engine.budget import MonteCarlo
 from engine.claim import Claim
@@ -13,6 +17,31 @@ from engine.evidence import ClaimResult, ExampleEvidence
 from engine.rules import decide
 from engine.seeding import derive_seed
 from engine.serialize import canonical_json
+
+
+@contextlib.contextmanager
+def examples_from_seed_only() -> Iterator[None]:
+    """Draw examples that depend on (seed, claim strategy, Hypothesis version) only.
+
+    Hypothesis (>= 6.1xx) replaces ~5% of drawn values by constants harvested from the source of every
+    non-library module in ``sys.modules``, so the examples of one seed would change with which project
+    modules happen to be imported (``-k`` selection, xdist scheduling, an edit anywhere in the project).
+    We switch that pool off (private API ``providers._get_local_constants``; guarded, and
+    ``tests/engine/test_runner.py`` fails if the guard stops working) and clear the cache built from it.
+    Hypothesis's own global constants (edge cases such as 0 or the bounds) stay on.
+    """
+    local = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if local is None or cache is None:  # an older/newer Hypothesis without the pool: nothing to do
+        yield
+        return
+    empty = providers.Constants()
+    cache.cache.clear()
+    try:
+        with mock.patch.object(providers, "_get_local_constants", lambda: empty):
+            yield
+    finally:
+        cache.cache.clear()
 
 
 def run_claim(
@@ -43,7 +72,8 @@ def run_claim(
             mc = MonteCarlo(n_draws=n_draws, seed=example_seed, device=device, sampler=sampler)
             measured[key] = (example, example_seed, claim.measure(example, mc))
 
-    explore()
+    with examples_from_seed_only():
+        explore()
     n_comparisons = sum(len(sample.labels) for _, _, sample in measured.values())  # type: ignore[attr-defined]
     interval_level = 1.0 - claim.alpha / n_comparisons
     examples = tuple(
