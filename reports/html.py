@@ -162,25 +162,29 @@ def power_table(power: Mapping[str, Any]) -> str:
     rows = []
     for c in power.get("claims", []):
         error = c.get("error_rate") or {}
+        counts = c["counts"]
+        crashed = f"<br>{counts['crashed']} crashed" if counts.get("crashed") else ""
         rows.append(
             f"<tr><td>{_e(c['id'])}</td><td>{'twin' if c.get('twin_of') else 'true'}</td>"
             f'<td>{_e(c["wanted"])}</td><td class="num">{c["n_seeds"]}</td>'
-            f'<td class="num">{c["counts"].get("supported", 0)} / {c["counts"].get("inconclusive", 0)} / '
-            f"{c['counts'].get('refuted', 0)}</td>"
+            f'<td class="num">{counts.get("supported", 0)} / {counts.get("inconclusive", 0)} / '
+            f"{counts.get('refuted', 0)}{crashed}</td>"
             f'<td class="num">{fmt(c["rate"], 3)} {fmt_ci(c["ci"])}</td><td>{_e(c["status"])}</td>'
             f'<td class="num">{fmt(error.get("rate"), 3)} {fmt_ci(error.get("ci"))} vs alpha {fmt(c.get("alpha"))}</td>'
             f"<td>{_e(error.get('status', ''))}</td></tr>"
         )
     head = (
         "<tr><th>claim</th><th>kind</th><th>required</th><th>seeds</th><th>supported / inconclusive / refuted</th>"
-        f"<th>rate of required verdict [{fmt(run.get('confidence', 0.95))} Clopper-Pearson]</th>"
+        f"<th>rate of required verdict [{number(run.get('confidence', 0.95)):.0%} Clopper-Pearson]</th>"
         f"<th>vs power target {fmt(run.get('target', 0.95))}</th><th>error rate (wrong decisive verdict)</th>"
         "<th>vs alpha</th></tr>"
     )
     return (
         f"<p>Master seeds {_e(run.get('seeds', []))}, budget {_e(run.get('budget', '?'))}, "
         f"device {_e(run.get('device', '?'))}. The error rate is refuted for a true claim and supported for a "
-        "twin; the declared alpha bounds it (for twins: when the twin is off by more than its margin).</p>"
+        "twin; the declared alpha bounds it (for twins: when the twin is off by more than its margin). "
+        "With all N seeds as required the interval's lower end is 0.025^(1/N) (0.83 for N = 20): few seeds can "
+        "show a claim below the target, not certify it.</p>"
         f"<table>{head}{''.join(rows)}</table>"
     )
 

@@ -48,3 +48,14 @@ def test_no_report_without_the_option(pytester):
     pytester.syspathinsert()
     pytester.runpytest("-p", "no:xdist", "--claims-ledger", "ledger.json").assert_outcomes(passed=2)
     assert not list(pytester.path.rglob("*.html"))
+
+
+@pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "2"]], ids=["serial", "xdist"])
+def test_artifacts_recorded_by_tests_are_listed_at_the_end(pytester, workers):
+    pytester.makepyfile(
+        test_shots='def test_shot(record_property):\n    record_property("artifact", "shots/page.png")\n'
+    )
+    pytester.makeconftest('pytest_plugins = ["engine.plugin"]')
+    result = pytester.runpytest(*workers)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["artifact: shots/page.png"])

@@ -77,6 +77,7 @@ def test_a_claim_that_raises_is_tallied_not_fatal():
     broken = next(c for c in power["claims"] if c["id"] == "toy.broken")
     assert broken["counts"]["crashed"] == 2 and broken["rate"] == 0.0
     assert "broken on purpose" in broken["runs"][0]["error"] and "runs that raised" in format_table(power)
+    assert "2 crashed" in build_report({"run": {}, "claims": []}, power)
 
 
 def test_claims_filter_takes_globs_and_substrings():
