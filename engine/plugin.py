@@ -23,6 +23,7 @@ from estimators.device import DEVICE_CHOICES, resolve_device
 from estimators.ntk import SAMPLERS
 
 RECORD_KEY = "claim_record"
+ARTIFACT_KEY = "artifact"  # a test's record_property("artifact", path): listed at the end of the run
 DEFAULT_LEDGER = "reports/ledger.json"
 
 
@@ -118,6 +119,7 @@ class LedgerCollector:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.records: dict[str, dict[str, Any]] = {}
+        self.artifacts: dict[str, None] = {}
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -125,6 +127,8 @@ class LedgerCollector:
             if key == RECORD_KEY:
                 record = json.loads(value)
                 self.records[record["id"]] = record
+            elif key == ARTIFACT_KEY:
+                self.artifacts[str(value)] = None
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -147,6 +151,8 @@ class LedgerCollector:
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        for artifact in self.artifacts:
+            terminalreporter.write_line(f"artifact: {artifact}")
         if not self.records:
             return
         terminalreporter.section("claims")

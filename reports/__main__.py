@@ -3,8 +3,11 @@
 build LEDGER -o report.html [--power POWER.json]    self-contained HTML report
 diff BASELINE LEDGER [--match decisive|all]         exit 1 when a claim regressed (reports.diff)
 baseline LEDGER [-o reports/baseline.json]          deliberately refresh the committed baseline
-power [--seeds 20] [--claims PATTERN] [--budget quick] [--jobs 1] [-o reports/power.json]
+power [--seeds 20] [--claims PATTERNS] [--budget quick] [--jobs 1] [-o reports/power.json]
 check REPORT.html [--ledger LEDGER] [--screenshots DIR]   open in headless Chromium, exit 1 on problems
+
+Exit codes: 0 fine, 1 a finding (regression, refused baseline, page problems), 2 bad input (unknown
+command or option, missing or malformed file) with a one-line message and no traceback.
 """
 
 from __future__ import annotations
@@ -16,59 +19,116 @@ import sys
 from pathlib import Path
 
 from engine.budget import BUDGETS
-from engine.ledger import read_ledger
 from estimators.device import DEVICE_CHOICES
 from estimators.ntk import SAMPLERS
-from reports.evidence import wanted_verdict
+from reports.evidence import load_ledger, wanted_verdict
 
 DEFAULT_BASELINE = "reports/baseline.json"
 DEFAULT_POWER = "reports/power.json"
+DEFAULT_REGISTRY = "engine.registry:all_claims"
+# The settings of CI's run (`pytest -n auto` on a CPU machine): a baseline made otherwise would not match.
+CI_RUN = {"budget": "quick", "seed": 0, "sampler": "auto", "device": "cpu"}
+REFRESH_COMMAND = "pytest -n auto && python -m reports baseline reports/ledger.json"
 
 
 def read_power(path: str) -> dict:
-    with open(path) as stream:
-        data = json.load(stream)
-    if not isinstance(data, dict) or "claims" not in data or "run" not in data or "seeds" not in data["run"]:
+    try:
+        with open(path) as stream:
+            data = json.load(stream)
+    except FileNotFoundError:
+        raise ValueError(f"no such power table file: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot read power table {path}: {error}") from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("claims"), list)
+        or not isinstance(data.get("run"), dict)
+        or "seeds" not in data["run"]
+    ):
         raise ValueError(f"{path} is not a power table (run `python -m reports power` to make one)")
     return data
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from reports.html import write_report
 
+    ledger = load_ledger(args.ledger)
     power = read_power(args.power) if args.power else None
-    path = write_report(args.output, read_ledger(args.ledger), power)
-    print(f"report: {path.resolve()}")
+
+    def progress(records: list) -> tqdm:
+        return tqdm(records, desc="report", unit="claim", leave=False, disable=None)  # no bar without a terminal
+
+    path = write_report(args.output, ledger, power, progress=progress)
+    print(f"report: {path.resolve()} ({len(ledger['claims'])} claims)")
     return 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from reports.diff import compare_ledgers, format_table, run_differences
+    from reports.diff import NOT_COMPARABLE, compare_ledgers, format_table, run_differences
 
-    baseline, current = read_ledger(args.baseline), read_ledger(args.ledger)
+    baseline, current = load_ledger(args.baseline), load_ledger(args.ledger)
     rows = compare_ledgers(baseline, current, args.match)
     print(format_table(rows))
     notes = run_differences(baseline, current)
     if notes:
-        print("run settings differ from the baseline's: " + "; ".join(notes))
+        print("\nrun settings differ from the baseline's: " + "; ".join(notes))
+    new = [r.claim_id for r in rows if r.status.startswith("new")]
+    apart = [r.claim_id for r in rows if r.check.startswith(NOT_COMPARABLE)]
     failed = [r.claim_id for r in rows if r.failed]
+    print(
+        f"\n{len(rows)} claims: {len(failed)} regressed, {len(new)} new (not in the baseline), "
+        f"{len(apart)} with estimates not comparable to the baseline's"
+    )
+    if new or apart:
+        print(f"(new claims or other draws: refresh the baseline deliberately: {REFRESH_COMMAND})")
     if failed:
-        print(f"\n{len(failed)} claim(s) regressed against {args.baseline}: {', '.join(failed)}")
-        print(f"(a deliberate change? refresh the baseline: python -m reports baseline {args.ledger})")
+        print(f"{len(failed)} claim(s) regressed against {args.baseline}: {', '.join(failed)}")
+        print(f"(a deliberate change? refresh the baseline: {REFRESH_COMMAND})")
         return 1
-    print(f"\nno regression against {args.baseline} ({len(rows)} claims)")
+    print(f"no regression against {args.baseline}")
     return 0
 
 
+def baseline_problems(ledger: dict) -> list[str]:
+    """Why ``ledger`` should not become the baseline: claims not as required, claims missing from it or
+    not registered (a partial or stale run), run settings other than CI's. Empty when it is fine."""
+    from engine.registry import all_claims
+
+    problems = [
+        f"{c['id']} is {c['verdict']}, required {wanted_verdict(c)}"
+        for c in ledger["claims"]
+        if c["verdict"] != wanted_verdict(c)
+    ]
+    registered, present = {c.id for c in all_claims()}, {c["id"] for c in ledger["claims"]}
+    if registered - present:
+        problems.append(f"registered claims missing (a partial run?): {', '.join(sorted(registered - present))}")
+    if present - registered:
+        problems.append(f"claims not registered any more (a stale ledger?): {', '.join(sorted(present - registered))}")
+    run = ledger["run"]
+    problems += [
+        f"run {key} is {run.get(key)!r}, CI's is {value!r}" for key, value in CI_RUN.items() if run.get(key) != value
+    ]
+    return problems
+
+
 def cmd_baseline(args: argparse.Namespace) -> int:
-    ledger = read_ledger(args.ledger)
-    wrong = [f"{c['id']} ({c['verdict']})" for c in ledger["claims"] if c["verdict"] != wanted_verdict(c)]
-    if wrong and not args.force:
-        print(f"refusing to baseline a ledger with claims not as required: {', '.join(wrong)} (--force to insist)")
+    ledger = load_ledger(args.ledger)
+    source, target = Path(args.ledger).resolve(), Path(args.output).resolve()
+    if source == target:
+        raise ValueError(f"{args.ledger} is already the baseline file; give the ledger of a fresh run")
+    problems = baseline_problems(ledger)
+    if problems and not args.force:
+        print(f"refusing to make {args.ledger} the baseline ({len(problems)} problem(s); --force to insist):")
+        for problem in problems:
+            print(f"  {problem}")
         return 1
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.ledger, args.output)
-    print(f"baseline: {args.output} <- {args.ledger} ({len(ledger['claims'])} claims); commit it")
+    for problem in problems:
+        print(f"warning (forced): {problem}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    print(f"baseline: {args.output} <- {args.ledger} ({len(ledger['claims'])} claims); review and commit it")
     return 0
 
 
@@ -77,9 +137,13 @@ def cmd_power(args: argparse.Namespace) -> int:
 
     from reports.power import format_table, power_study, select_claims
 
-    claim_ids = select_claims(args.claims)
+    claim_ids = select_claims(args.claims, args.registry)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    with tqdm(total=len(claim_ids) * len(seeds), desc="power", unit="run") as bar:
+    output = Path(args.output)
+    if output.is_dir():
+        raise ValueError(f"-o {output} is a directory; give a file name such as {output / 'power.json'}")
+    print(f"power: {len(claim_ids)} claims x {len(seeds)} seeds, {args.jobs} job(s), budget {args.budget}")
+    with tqdm(total=len(claim_ids) * len(seeds), desc="power", unit="run", dynamic_ncols=True, mininterval=2) as bar:
         power = power_study(
             claim_ids,
             seeds,
@@ -90,9 +154,10 @@ def cmd_power(args: argparse.Namespace) -> int:
             args.threads,
             args.target,
             progress=bar.update,
+            registry=args.registry,
         )
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(power, indent=1) + "\n")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(power, indent=1) + "\n")
     print(format_table(power))
     print(f"power table: {args.output} ({power['run']['seconds']} s)")
     return 0
@@ -101,15 +166,24 @@ def cmd_power(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from reports.browser import check_page
 
+    expected = [c["id"] for c in load_ledger(args.ledger)["claims"]] if args.ledger else []
     page = check_page(args.report, args.screenshots)
-    expected = [c["id"] for c in read_ledger(args.ledger)["claims"]] if args.ledger else []
     missing = sorted(set(expected) - set(page.visible_claims))
-    print(f"title: {page.title!r}; {len(page.visible_claims)} claims shown; screenshots: {page.screenshots}")
+    print(f"title: {page.title!r}; {len(page.visible_claims)} claims shown")
+    for shot in page.screenshots:
+        print(f"screenshot: {shot.resolve()}")
     problems = [*page.console_errors, *(f"external request: {u}" for u in page.external_requests)]
     problems += [f"claim not shown: {m}" for m in missing]
     for problem in problems:
         print(f"  {problem}")
-    return 1 if problems else 0
+    if problems:
+        print(f"{len(problems)} problem(s) in {args.report}")
+        return 1
+    print(
+        f"{args.report}: loads without console errors or network requests"
+        + (", every ledger claim shown" if expected else "")
+    )
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -133,13 +207,16 @@ def parser() -> argparse.ArgumentParser:
     power = sub.add_parser("power", help="verdict rates over many master seeds")
     power.add_argument("--seeds", type=int, default=20, help="number of master seeds")
     power.add_argument("--first-seed", type=int, default=1)
-    power.add_argument("--claims", help="glob (with *?[) or substring of claim ids; default all")
+    power.add_argument(
+        "--claims", help="comma-separated globs (with *?[) or substrings of claim ids; default all registered claims"
+    )
     power.add_argument("--budget", choices=BUDGETS, default="quick")
     power.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     power.add_argument("--sampler", choices=SAMPLERS, default="auto")
     power.add_argument("--jobs", type=int, default=1, help="worker processes")
     power.add_argument("--threads", type=int, help="torch threads per job (default: cores / jobs)")
     power.add_argument("--target", type=float, default=0.95, help="power target")
+    power.add_argument("--registry", default=DEFAULT_REGISTRY, help="module:function returning the claims")
     power.add_argument("-o", "--output", default=DEFAULT_POWER)
     power.set_defaults(run=cmd_power)
     check = sub.add_parser("check", help="open a report in headless Chromium")
@@ -151,13 +228,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args = top.parse_args(argv)  # unknown command or option: usage and exit code 2 (argparse)
     if getattr(args, "seeds", 1) < 1:
-        parser().error(f"--seeds must be >= 1, got {args.seeds}")
+        top.error(f"--seeds must be >= 1, got {args.seeds}")
+    if getattr(args, "jobs", 1) < 1:
+        top.error(f"--jobs must be >= 1, got {args.jobs}")
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, json.JSONDecodeError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ValueError, OSError) as error:
+        print(f"python -m reports {args.command}: error: {error}", file=sys.stderr)
         return 2
 
 

@@ -26,6 +26,16 @@ from typing import Any
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "headless_shell")
 MAX_SCREENSHOT_HEIGHT_PX = 12_000
+# Headless in a sandbox without network: no sandbox (root), no GPU, and none of Chromium's own background
+# connections (QUIC, component updates, sync, field trials), which a closed network refuses; a fresh
+# profile per run (--user-data-dir, added by DevToolsPipe).
+BROWSER_FLAGS = (
+    "--headless=new", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-quic", "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-extensions", "--hide-scrollbars",
+)  # fmt: skip
+SUMMARY_BOTTOM_JS = """(() => { const end = document.getElementById('claims');
+  return end ? Math.ceil(end.getBoundingClientRect().top + window.scrollY) : 0; })()"""
 VISIBLE_CLAIMS_JS = """JSON.stringify(Array.from(document.querySelectorAll('[data-claim-id]')).filter(
   el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'
         && el.getBoundingClientRect().height > 0).map(el => el.dataset.claimId))"""
@@ -74,11 +84,7 @@ class DevToolsPipe:
             os.dup2(high_r, 3)
             os.dup2(high_w, 4)
 
-        arguments = [
-            browser, "--headless=new", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu",
-            "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--hide-scrollbars",
-            f"--user-data-dir={self.profile.name}", "about:blank",
-        ]  # fmt: skip
+        arguments = [browser, *BROWSER_FLAGS, f"--user-data-dir={self.profile.name}", "about:blank"]
         self.process = subprocess.Popen(
             arguments, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=child_fds, close_fds=False,
@@ -177,8 +183,10 @@ def check_page(
 ) -> PageCheck:
     """Load ``path`` in headless Chromium and report what it saw (see module doc).
 
-    Screenshots (when ``screenshot_dir`` is given): ``<stem>-top.png`` (first 1600 px) and
-    ``<stem>-full.png`` (the whole page, at most MAX_SCREENSHOT_HEIGHT_PX tall).
+    Screenshots (when ``screenshot_dir`` is given): ``<stem>-top.png`` (first 1600 px),
+    ``<stem>-summary.png`` (a report's summary tables, which list every claim: everything above its
+    ``#claims`` heading) and ``<stem>-full.png`` (the page from the top, at most
+    MAX_SCREENSHOT_HEIGHT_PX tall: a report with dozens of claims is longer than that).
     """
     page = Path(path).resolve()
     if not page.is_file():
@@ -206,6 +214,20 @@ def check_page(
             top = client.call("Page.captureScreenshot", session, format="png")
             check.screenshots.append(folder / f"{page.stem}-top.png")
             check.screenshots[-1].write_bytes(base64.b64decode(top["data"]))
+            summary_px = client.call("Runtime.evaluate", session, expression=SUMMARY_BOTTOM_JS)["result"].get("value")
+            if isinstance(summary_px, int | float) and summary_px > 0:
+                clip = {
+                    "x": 0,
+                    "y": 0,
+                    "width": width_px,
+                    "height": min(MAX_SCREENSHOT_HEIGHT_PX, summary_px),
+                    "scale": 1,
+                }
+                shot = client.call(
+                    "Page.captureScreenshot", session, format="png", clip=clip, captureBeyondViewport=True
+                )
+                check.screenshots.append(folder / f"{page.stem}-summary.png")
+                check.screenshots[-1].write_bytes(base64.b64decode(shot["data"]))
             metrics = client.call("Page.getLayoutMetrics", session)
             height = int(min(MAX_SCREENSHOT_HEIGHT_PX, metrics["cssContentSize"]["height"]))
             client.call("Emulation.setDeviceMetricsOverride", session, width=width_px, height=height,

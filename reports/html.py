@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reports.evidence import describe_example, interval, number, wanted_verdict
+from reports.evidence import describe_example, interval, number, region_text, support_region, wanted_verdict
 from reports.plots import claim_figure
 
 CSS = """
@@ -30,7 +30,8 @@ th{background:#f1f4f7} td.num{text-align:right;font-variant-numeric:tabular-nums
 .claim{border:1px solid #d0d7de;border-radius:6px;padding:.6em 1.2em;margin:1.2em 0}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
 pre{background:#f6f8fa;padding:.5em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
-tr.decisive td{background:#fff3cd} .muted{color:#57606a} figure{margin:.5em 0} svg{width:100%;height:auto}
+tr.decisive td{background:#fff3cd} .muted{color:#57606a} td.num .muted{white-space:normal}
+figure{margin:.5em 0} svg{width:100%;height:auto}
 details{margin:.3em 0} summary{cursor:pointer}
 """
 
@@ -54,12 +55,23 @@ def fmt_ci(ci: Sequence[Any] | None) -> str:
     return "–" if math.isnan(low) and math.isnan(high) else f"[{fmt(low)}, {fmt(high)}]"
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def badge(verdict: str) -> str:
     return f'<span class="badge {_e(verdict)}">{_e(verdict)}</span>'
 
 
 def anchor(claim_id: str) -> str:
     return "claim-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in claim_id)
+
+
+def against(record: Mapping[str, Any]) -> str:
+    """What the decisive estimate is tested against: the prediction and, for a region rule, the region."""
+    prediction = number(record.get("prediction"))
+    region = region_text(support_region(record.get("rule_spec"), str(record.get("decisive", "")), prediction))
+    return f"{fmt(prediction)}" + (f"; support region {region}" if region else "")
 
 
 def expectation(record: Mapping[str, Any]) -> str:
@@ -79,9 +91,9 @@ def summary_table(records: Sequence[Mapping[str, Any]]) -> str:
             f"<td>{_e(r.get('citation', ''))}</td>"
             f"<td>{badge(r['verdict'])}<br>{expectation(r)}</td>"
             f'<td class="num">{fmt(r.get("estimate"))} {fmt_ci(r.get("ci"))}<br>'
-            f'<span class="muted">{_e(r.get("decisive", ""))} vs {fmt(r.get("prediction"))}</span></td>'
+            f'<span class="muted">{_e(r.get("decisive", ""))} vs {_e(against(r))}</span></td>'
             f'<td class="num">{int(r.get("n_samples", 0)):,}<br><span class="muted">'
-            f"{len(r.get('examples', []))} examples</span></td>"
+            f"{plural(len(r.get('examples', [])), 'example')}</span></td>"
             f'<td class="num">{fmt(r.get("seconds"), 3)} s</td>'
             "</tr>"
         )
@@ -89,6 +101,8 @@ def summary_table(records: Sequence[Mapping[str, Any]]) -> str:
         "<tr><th>claim</th><th>paper</th><th>verdict</th><th>decisive estimate [CI] vs prediction</th>"
         "<th>samples</th><th>time</th></tr>"
     )
+    if not rows:
+        return '<p class="muted">none in this ledger</p>'
     return f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -131,7 +145,7 @@ def claim_section(record: Mapping[str, Any]) -> str:
         f"<p><b>Decision rule.</b> {_e(record.get('rule', ''))}; family-wise alpha = {fmt(record.get('alpha'))} "
         f"over {_e(record.get('n_comparisons', '?'))} comparisons.</p>"
         f"<p><b>Decisive comparison.</b> {_e(record.get('decisive', ''))}: {fmt(record.get('estimate'))} "
-        f"{fmt_ci(record.get('ci'))} vs prediction {fmt(record.get('prediction'))} "
+        f"{fmt_ci(record.get('ci'))} vs prediction {_e(against(record))} "
         f"({int(record.get('n_samples', 0)):,} samples, {fmt(record.get('seconds'), 3)} s, "
         f"budget {_e(record.get('budget', '?'))}).</p>"
         + (f"<figure>{figure}</figure>" if figure else "")
@@ -148,25 +162,29 @@ def power_table(power: Mapping[str, Any]) -> str:
     rows = []
     for c in power.get("claims", []):
         error = c.get("error_rate") or {}
+        counts = c["counts"]
+        crashed = f"<br>{counts['crashed']} crashed" if counts.get("crashed") else ""
         rows.append(
             f"<tr><td>{_e(c['id'])}</td><td>{'twin' if c.get('twin_of') else 'true'}</td>"
             f'<td>{_e(c["wanted"])}</td><td class="num">{c["n_seeds"]}</td>'
-            f'<td class="num">{c["counts"].get("supported", 0)} / {c["counts"].get("inconclusive", 0)} / '
-            f"{c['counts'].get('refuted', 0)}</td>"
+            f'<td class="num">{counts.get("supported", 0)} / {counts.get("inconclusive", 0)} / '
+            f"{counts.get('refuted', 0)}{crashed}</td>"
             f'<td class="num">{fmt(c["rate"], 3)} {fmt_ci(c["ci"])}</td><td>{_e(c["status"])}</td>'
             f'<td class="num">{fmt(error.get("rate"), 3)} {fmt_ci(error.get("ci"))} vs alpha {fmt(c.get("alpha"))}</td>'
             f"<td>{_e(error.get('status', ''))}</td></tr>"
         )
     head = (
         "<tr><th>claim</th><th>kind</th><th>required</th><th>seeds</th><th>supported / inconclusive / refuted</th>"
-        f"<th>rate of required verdict [{fmt(run.get('confidence', 0.95))} Clopper-Pearson]</th>"
+        f"<th>rate of required verdict [{number(run.get('confidence', 0.95)):.0%} Clopper-Pearson]</th>"
         f"<th>vs power target {fmt(run.get('target', 0.95))}</th><th>error rate (wrong decisive verdict)</th>"
         "<th>vs alpha</th></tr>"
     )
     return (
         f"<p>Master seeds {_e(run.get('seeds', []))}, budget {_e(run.get('budget', '?'))}, "
         f"device {_e(run.get('device', '?'))}. The error rate is refuted for a true claim and supported for a "
-        "twin; the declared alpha bounds it (for twins: when the twin is off by more than its margin).</p>"
+        "twin; the declared alpha bounds it (for twins: when the twin is off by more than its margin). "
+        "With all N seeds as required the interval's lower end is 0.025^(1/N) (0.83 for N = 20): few seeds can "
+        "show a claim below the target, not certify it.</p>"
         f"<table>{head}{''.join(rows)}</table>"
     )
 
@@ -177,8 +195,13 @@ def environment_table(run: Mapping[str, Any]) -> str:
     return "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
 
 
-def build_report(ledger: Mapping[str, Any], power: Mapping[str, Any] | None = None, title: str | None = None) -> str:
-    """The whole report as one HTML string."""
+def build_report(
+    ledger: Mapping[str, Any],
+    power: Mapping[str, Any] | None = None,
+    title: str | None = None,
+    progress: Callable[[Iterable[Mapping[str, Any]]], Iterable[Mapping[str, Any]]] | None = None,
+) -> str:
+    """The whole report as one HTML string; ``progress`` wraps the loop over claim sections (a tqdm bar)."""
     run = ledger.get("run", {})
     records = sorted(ledger.get("claims", []), key=lambda r: r["id"])
     true_claims = [r for r in records if not r.get("twin_of")]
@@ -194,9 +217,13 @@ def build_report(ledger: Mapping[str, Any], power: Mapping[str, Any] | None = No
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>',
         f"<h1>{_e(title)}</h1>",
-        f"<p>{len(true_claims)} claims, {len(twins)} false twins; seed {_e(run.get('seed', '?'))}, "
+        f"<p>{plural(len(true_claims), 'claim')}, {plural(len(twins), 'false twin')}; seed {_e(run.get('seed', '?'))}, "
         f"budget {_e(run.get('budget', '?'))}, device {_e(run.get('device', '?'))}, "
         f"sampler {_e(run.get('sampler', '?'))}. {status}.</p>",
+        '<nav><a href="#summary">summary</a> · <a href="#summary-twins">twins summary</a>'
+        + (' · <a href="#power">power table</a>' if power else "")
+        + ' · <a href="#claims">claims</a> · <a href="#twins">false twins</a> · '
+        '<a href="#environment">environment</a></nav>',
         '<p class="muted">A true claim must be <b>supported</b> (every equivalence test passes); a false twin must '
         "be <b>refuted</b> (Holm rejects at the family-wise alpha). Intervals are simultaneous over each claim's "
         "comparisons. The decisive comparison is the one whose evidence decided the verdict.</p>",
@@ -207,17 +234,23 @@ def build_report(ledger: Mapping[str, Any], power: Mapping[str, Any] | None = No
     ]
     if power:
         parts += ['<h2 id="power">Power table</h2>', power_table(power)]
-    parts += ['<h2 id="claims">Claims</h2>', *map(claim_section, true_claims)]
-    parts += ['<h2 id="twins">False twins</h2>', *map(claim_section, twins)]
+    sections = {r["id"]: claim_section(r) for r in (progress or iter)(true_claims + twins)}
+    parts += ['<h2 id="claims">Claims</h2>', *(sections[r["id"]] for r in true_claims)]
+    parts += ['<h2 id="twins">False twins</h2>', *(sections[r["id"]] for r in twins)]
     parts += ['<h2 id="environment">Environment</h2>', environment_table(run), "</body></html>"]
     return "\n".join(parts)
 
 
 def write_report(
-    path: str | os.PathLike[str], ledger: Mapping[str, Any], power: Mapping[str, Any] | None = None
+    path: str | os.PathLike[str],
+    ledger: Mapping[str, Any],
+    power: Mapping[str, Any] | None = None,
+    progress: Callable[[Iterable[Mapping[str, Any]]], Iterable[Mapping[str, Any]]] | None = None,
 ) -> Path:
     """Write the report next to nothing else it needs (self-contained); returns the path."""
     target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"report path {target} is a directory; give a file name such as {target / 'report.html'}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(build_report(ledger, power), encoding="utf-8")
+    target.write_text(build_report(ledger, power, progress=progress), encoding="utf-8")
     return target

@@ -1,18 +1,26 @@
 """Inline SVG figures for a claim record (matplotlib, Agg): estimates with intervals vs the prediction.
 
 Generic over every rule: comparisons are grouped into panels by the part of their label after
-``": "`` (SameLaw's ``KS``/``mean``/``variance``; one panel when labels have no such suffix), series
-by the part before it. The x-axis is a numeric example parameter that varies across examples
-(``reports.evidence.varying_parameter``), else the example index. The prediction is a dashed line, the
-support region (``reports.evidence.support_region``) a shaded band, the decisive comparison is ringed.
-A panel whose labels contain "slope" also gets a log-log panel: the power laws x^b implied by the
-fitted slopes (normalised to 1 at x = 1, band = the decisive slope's interval) against x^prediction.
+``": "`` (SameLaw's ``KS``/``AD``/``mean``/``variance``; one panel when labels have no such suffix),
+series by the part before it. The x-axis is a numeric example parameter that differs between all
+examples (``reports.evidence.varying_parameter``), else the example index. The prediction is a dashed
+line, the support region (``reports.evidence.support_region``) a shaded band, the decisive comparison
+is ringed.
+
+Scaling laws: when the claim's quantity is a log-log slope (the rule's quantity reads "slope of log Y
+on log X", or a label "d log Y / d log X"), a second panel draws on log-log axes the power laws
+Y/Y(x_0) = (x/x_0)^b implied by every example's fitted slope b (grey; the decisive one red with its
+interval as a band) against the predicted slope (dashed) and the support region of slopes (shaded),
+over the X values the decisive example swept (its ``widths``/``depths`` list) or, without one, a decade
+and a half. The ledger keeps the fitted slopes and their intervals, not the points of each fit, so the
+panel shows the fitted laws, not the raw points.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,11 +30,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from reports.evidence import interval, number, support_region, varying_parameter
+from reports.evidence import interval, number, support_region, sweep, varying_parameter
 
 PANEL_HEIGHT_IN = 2.4
 FIGURE_WIDTH_IN = 7.6
 MAX_LEGEND_SERIES = 12
+LOG_LOG_QUANTITY = re.compile(r"slope of log\b.*\bon log (\w+)", re.IGNORECASE)
+LOG_LOG_LABEL = re.compile(r"d\s*log\b.*/\s*d\s*log\s+(\w+)", re.IGNORECASE)
+VARIABLE_NAMES = {"l": "depth", "m": "width", "n": "width"}
+
+
+def log_log_variable(record: Mapping[str, Any]) -> str | None:
+    """The X of a claim whose quantity is the slope of log Y on log X ("width", "depth"); else None."""
+    quantity = str((record.get("rule_spec") or {}).get("quantity", ""))
+    found = LOG_LOG_QUANTITY.search(quantity)
+    if not found:
+        labels = (str(c.get("label", "")) for e in record.get("examples", []) for c in e.get("comparisons", []))
+        found = next((m for m in map(LOG_LOG_LABEL.search, labels) if m), None)
+    if not found:
+        return None
+    variable = found.group(1).lower()
+    return VARIABLE_NAMES.get(variable, variable)
 
 
 def _split(label: str) -> tuple[str, str]:
@@ -80,7 +104,14 @@ def _draw_panel(axes: Any, points: list[dict[str, Any]], rule_spec: Any, title: 
     series_names = list(dict.fromkeys(p["series"] for p in points))
     xs = sorted({p["x"] for p in points})
     spacing = min(np.diff(xs)) if len(xs) > 1 else 1.0
-    width = 0.6 * spacing / max(1, len(series_names))
+    # series sharing an x are spread side by side (dodged) over 60% of the spacing; a lone one stays put
+    at_x = {x: [name for name in series_names if any(p["x"] == x and p["series"] == name for p in points)] for x in xs}
+    width = 0.6 * spacing / max(1, max(len(names) for names in at_x.values()))
+
+    def dodge(point: dict[str, Any]) -> float:
+        names = at_x[point["x"]]
+        return point["x"] + (names.index(point["series"]) - (len(names) - 1) / 2) * width
+
     colours = plt.get_cmap("tab10")
     predictions = {p["prediction"] for p in points}
     regions = {support_region(rule_spec, p["label"], p["prediction"]) for p in points}
@@ -96,7 +127,7 @@ def _draw_panel(axes: Any, points: list[dict[str, Any]], rule_spec: Any, title: 
         axes.axhline(prediction, color="#264653", ls="--", lw=1.2)
     for s, name in enumerate(series_names):
         mine = [p for p in points if p["series"] == name]
-        x = np.array([p["x"] for p in mine]) + (s - (len(series_names) - 1) / 2) * width
+        x = np.array([dodge(p) for p in mine])
         y = np.array([p["estimate"] for p in mine])
         low = np.array([p["low"] for p in mine])
         high = np.array([p["high"] for p in mine])
@@ -122,19 +153,42 @@ def _draw_panel(axes: Any, points: list[dict[str, Any]], rule_spec: Any, title: 
         axes.legend(fontsize=6, ncol=min(6, len(series_names)), loc="best", frameon=False)
 
 
-def _draw_slopes(axes: Any, points: list[dict[str, Any]]) -> None:
-    """Power laws x^b for the fitted slopes b vs x^prediction on log-log axes (normalised at x = 1)."""
-    x = np.logspace(0, 1.5, 50)
+def _draw_scaling_laws(axes: Any, points: list[dict[str, Any]], record: Mapping[str, Any], variable: str) -> None:
+    """Power laws (x/x_0)^b for the fitted slopes b vs the predicted slope and its support region (log-log)."""
     decisive = next((p for p in points if p["decisive"]), points[0])
+    examples = record.get("examples", [])
+    index = record.get("decisive_example")
+    swept = (
+        sweep(examples[index].get("example"), variable) if isinstance(index, int) and index < len(examples) else None
+    )
+    x0, x1 = (min(swept), max(swept)) if swept else (1.0, 10**1.5)
+    x = np.geomspace(x0, x1, 60)
+    ratio = x / x0
     for p in points:
-        axes.loglog(x, x ** p["estimate"], color="#8d99ae", lw=0.8, alpha=0.7)
+        if not p["decisive"]:
+            axes.loglog(x, ratio ** p["estimate"], color="#8d99ae", lw=0.8, alpha=0.7)
+    region = support_region(record.get("rule_spec"), decisive["label"], decisive["prediction"])
+    if region:
+        low, high = (max(region[0], -20.0), min(region[1], 20.0))  # an unbounded side is drawn to a steep slope
+        axes.fill_between(
+            x, ratio**low, ratio**high, color="#2a9d8f", alpha=0.12, lw=0, label="support region of slopes"
+        )
     if math.isfinite(decisive["low"]) and math.isfinite(decisive["high"]):
-        axes.fill_between(x, x ** decisive["low"], x ** decisive["high"], color="#e63946", alpha=0.15, lw=0)
-    axes.loglog(x, x ** decisive["estimate"], color="#e63946", lw=1.4, label=f"fitted slope {decisive['estimate']:.3g}")
-    for prediction in {p["prediction"] for p in points}:
-        axes.loglog(x, x**prediction, color="#264653", ls="--", lw=1.4, label=f"predicted slope {prediction:g}")
-    axes.set_title("scaling laws implied by the fitted slopes (log-log, normalised at x = 1)", fontsize=9, loc="left")
-    axes.set_xlabel("x / x_0", fontsize=8)
+        axes.fill_between(x, ratio ** decisive["low"], ratio ** decisive["high"], color="#e63946", alpha=0.18, lw=0)
+    fitted = f"fitted slope {decisive['estimate']:.3g} [{decisive['low']:.3g}, {decisive['high']:.3g}]"
+    axes.loglog(x, ratio ** decisive["estimate"], color="#e63946", lw=1.6, label=fitted)
+    for prediction in sorted({p["prediction"] for p in points}):
+        axes.loglog(x, ratio**prediction, color="#264653", ls="--", lw=1.4, label=f"predicted slope {prediction:g}")
+    values = np.concatenate([ratio ** p["estimate"] for p in points] + [ratio ** decisive["prediction"]])
+    axes.set_ylim(values.min() / 1.3, values.max() * 1.3)
+    axes.set_xlim(x0, x1)
+    axes.set_title(
+        f"scaling law on log-log axes: relative size vs {variable} implied by the fitted slopes", fontsize=9, loc="left"
+    )
+    axes.set_xlabel(
+        f"{variable} (swept by the decisive example)" if swept else f"{variable} / {variable}_0", fontsize=8
+    )
+    axes.set_ylabel("relative to the first", fontsize=7)
     axes.tick_params(labelsize=7)
     axes.legend(fontsize=7, frameon=False)
 
@@ -145,8 +199,8 @@ def claim_figure(record: Mapping[str, Any]) -> str:
     if not points:
         return ""
     panels = list(dict.fromkeys(p["panel"] for p in points))
-    slope_panels = [name for name in panels if any("slope" in p["label"].lower() for p in points if p["panel"] == name)]
-    n_axes = len(panels) + len(slope_panels)
+    variable = log_log_variable(record)
+    n_axes = len(panels) + (len(panels) if variable else 0)
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": str(record.get("id", "claim"))}):
         figure, axes = plt.subplots(n_axes, 1, figsize=(FIGURE_WIDTH_IN, PANEL_HEIGHT_IN * n_axes), squeeze=False)
         slot = 0
@@ -155,8 +209,8 @@ def claim_figure(record: Mapping[str, Any]) -> str:
             title = f"{name or 'estimate'} per example: estimate and interval vs prediction (dashed), support region"
             _draw_panel(axes[slot, 0], mine, record.get("rule_spec"), title, x_name)
             slot += 1
-            if name in slope_panels:
-                _draw_slopes(axes[slot, 0], [p for p in mine if "slope" in p["label"].lower()])
+            if variable:
+                _draw_scaling_laws(axes[slot, 0], mine, record, variable)
                 slot += 1
         figure.tight_layout()
         buffer = io.StringIO()

@@ -12,9 +12,10 @@ def comparison(label, estimate, ci, prediction, p_refute=0.5, p_equivalence=1e-4
     }  # fmt: skip
 
 
-def example(width, depth, comparisons, seed=1):
+def example(width, depth, comparisons, seed=1, **extra):
     spec = {"kind": "vanilla", "input_dim": 3, "depth": depth, "width": width}
-    return {"example": {"spec": spec, "inputs": [[1.0, 0.0, 0.0]]}, "seed": seed, "comparisons": comparisons}
+    drawn = {"spec": spec, "inputs": [[1.0, 0.0, 0.0]], **extra}
+    return {"example": drawn, "seed": seed, "comparisons": comparisons}
 
 
 def record(claim_id, verdict, examples, rule_spec, twin_of=None, decisive=None, decisive_example=0):
@@ -42,15 +43,40 @@ def make_ledger():
             comparison("f: variance", 1.02, [0.95, 1.1], 1.0),
         ]) for w in (8, 12)
     ]  # fmt: skip
-    slopes = [example(16, d, [comparison("log eta slope", -0.5 + 0.01 * d, [-0.6, -0.4], -0.5)]) for d in (1, 2, 3)]
+    slopes = [
+        example(16, d, [comparison("log eta slope", -0.5 + 0.01 * d, [-0.6, -0.4], -0.5)], widths=[16, 64, 256])
+        for d in (1, 2, 3)
+    ]
     one_sided = [example(16, 1, [comparison("growth", 2.0, [1.5, "inf"], 0.0)])]
     claims = [
         record("paper.ratio", "supported", ratio, {"name": "RatioOfMeans", "margin": 0.1}),
-        record("paper.ratio.twin", "refuted", copy.deepcopy(ratio), {"name": "RatioOfMeans", "margin": 0.1},
-               twin_of="paper.ratio"),
-        record("tool.same-law", "supported", same_law, {"name": "SameLaw", "margin": 0.1, "variance_margin": 0.15},
-               decisive="f: variance", decisive_example=1),
-        record("paper.slope", "supported", slopes, {"name": "InRegion", "low": -0.1, "high": 0.1, "tolerance": 0.0}),
+        record(
+            "paper.ratio.twin",
+            "refuted",
+            copy.deepcopy(ratio),
+            {"name": "RatioOfMeans", "margin": 0.1},
+            twin_of="paper.ratio",
+        ),
+        record(
+            "tool.same-law",
+            "supported",
+            same_law,
+            {"name": "SameLaw", "margin": 0.1, "variance_margin": 0.15},
+            decisive="f: variance",
+            decisive_example=1,
+        ),
+        record(
+            "paper.slope",
+            "supported",
+            slopes,
+            {
+                "name": "InRegion",
+                "low": -0.1,
+                "high": 0.1,
+                "tolerance": 0.0,
+                "quantity": "slope of log eta on log width",
+            },
+        ),
         record("paper.growth", "supported", one_sided, {"name": "InRegion", "low": 0.0, "high": "inf", "tolerance": 0}),
         record("paper.unknown-rule", "inconclusive", copy.deepcopy(slopes), {"name": "SomethingNew"}),
     ]
