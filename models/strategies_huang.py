@@ -45,17 +45,30 @@ def huang_nets(
 
 @st.composite
 def angle_sets(
-    draw: st.DrawFn, n_angles: int, min_angle: float = 0.1, min_gap: float = 0.2, min_span: float = 0.0
+    draw: st.DrawFn,
+    n_angles: int,
+    min_angle: float = 0.1,
+    min_gap: float = 0.2,
+    min_span: float = 0.0,
+    max_angle: float = math.pi,
 ) -> tuple[float, ...]:
-    """``n_angles`` sorted angles in [min_angle, pi], pairwise at least ``min_gap`` apart, the largest at
-    least ``min_span`` above the smallest."""
-    angles = draw(
-        st.lists(st.floats(min_angle, math.pi), min_size=n_angles, max_size=n_angles)
+    """``n_angles`` sorted angles in [min_angle, max_angle], pairwise at least ``min_gap`` apart, the largest
+    at least ``min_span`` above the smallest. Built directly (sorted offsets in the slack left after the
+    gaps, plus i * min_gap), so only the span can reject an example."""
+    slack = max_angle - min_angle - (n_angles - 1) * min_gap
+    if n_angles < 1 or slack < 0 or min_span > max_angle - min_angle:
+        raise ValueError(
+            f"angle_sets: {n_angles} angles {min_gap} apart spanning >= {min_span} do not fit in "
+            f"[{min_angle}, {max_angle}]"
+        )
+    gaps = (n_angles - 1) * min_gap
+    offsets = draw(
+        st.lists(st.floats(0.0, slack), min_size=n_angles, max_size=n_angles)
         .map(sorted)
-        .filter(lambda a: all(b - c >= min_gap for b, c in zip(a[1:], a[:-1], strict=False)))
-        .filter(lambda a: a[-1] - a[0] >= min_span)
+        .filter(lambda o: o[-1] - o[0] + gaps >= min_span)
     )
-    return tuple(angles)
+    angles = [min(max_angle, min_angle + offset + i * min_gap) for i, offset in enumerate(offsets)]
+    return tuple(float(a) for a in angles)
 
 
 @st.composite
@@ -65,10 +78,11 @@ def circle_cases(
     n_angles: int,
     min_angle: float = 0.1,
     min_span: float = 0.0,
+    max_angle: float = math.pi,
 ) -> NetworkCase:
     """A spec of input_dim 2 with inputs x_0 = (1, 0) and x_j = (cos t_j, sin t_j), t_j from ``angle_sets``."""
     spec = draw(specs)
     if spec.input_dim != 2:
         raise ValueError(f"circle_cases needs specs with input_dim 2, got {spec.input_dim}")
-    angles = (0.0, *draw(angle_sets(n_angles, min_angle, min_span=min_span)))
+    angles = (0.0, *draw(angle_sets(n_angles, min_angle, min_span=min_span, max_angle=max_angle)))
     return NetworkCase(spec=spec, inputs=tuple(tuple(map(float, row)) for row in unit_circle(angles)))

@@ -5,8 +5,13 @@ Reading: ``HuangFFNet`` at infinite width (A, v fixed; ``estimators.analytic``, 
 Drawn: three angles t in [0.1, pi], 0.2 apart. Estimated: the spread S_L = max_j N_L(t_j) - min_j N_L(t_j)
 of N_L(t) = Theta_L(x_0, x_t)/Theta_L(x_0, x_0) at L in {1000, 2000, 5000, 10^4}, and the OLS slope of
 log S_L on log L (statsmodels; its standard error is the curvature of the log-log line, the recursion
-being deterministic). Measured: slope -1.0003 +- 3e-5 (angles 0.1..3.1); the distance to 1/4 itself
-decays with local slopes -0.86..-0.98 (a log L / L term), so the rate is read on the spread.
+being deterministic). Measured: slope -1.001 +- 0.001 (angles 0.1..3.1).
+What the rate says (not a tautology): Theta_L(x, x) = L Sigma_0 exactly, so S_L = (Theta_L(x_0, x_i) -
+Theta_L(x_0, x_j)) / (L Sigma_0), and slope -1 means the unnormalised gap tends to a finite nonzero limit.
+That is a property of the recursion: every angle follows the same correlation map, shifted in depth
+(theta_l(t) ~ 3 pi / (l + l_0(t))), so Theta_L(t) ~ L/4 + b log L + s(t) with the log term common to all t;
+it slows N_L -> 1/4 to ~ log L / L (local slopes -0.86..-0.98, ``experiments.huang_gamma_sweep``) but cancels
+in the gap. A gap ~ log L / L would read about -0.88 on this range, ~ L^-1/2 about -0.5: both refuted.
 Decided: slope within -1 +- 0.1 (InRegion TOST, family-wise alpha = 0.01).
 False twin ("the ResNet limit is degenerate too"): the same rate for Huang's ResNet, alpha = L^-gamma,
 gamma in [1/2, 1]; its spread tends to the non-zero spread of a non-degenerate kernel (slope ~ 0).
