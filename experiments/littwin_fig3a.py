@@ -66,13 +66,16 @@ def parse(argv: list[str] | None = None, depths: dict[str, tuple[int, ...]] | No
 
 
 def sweep(rows_for, args: argparse.Namespace, inputs, name: str) -> list[dict]:
-    """V of K(x,x) and K(x,x') with delta-method SEs for every (architecture, design value) of ``rows_for``."""
+    """V of K(x,x) and K(x,x') with delta-method SEs, and the means E K, for every (architecture, design
+    value) of ``rows_for``. V(K(x,x')) = Var / E[K]^2 is large wherever E K(x, x') is near 0."""
     rows, jobs = [], list(rows_for)
     for label, value, spec in tqdm(jobs, desc=name):
         gram = sample_ntk(spec, inputs, args.draws, derive_seed(args.seed, name, label, value), device=args.device).gram
-        v = normalised_variance(np.stack([gram[:, 0, 0].numpy(), gram[:, 0, 1].numpy()], axis=1), ("diag", "off"))
+        entries = np.stack([gram[:, 0, 0].numpy(), gram[:, 0, 1].numpy()], axis=1)
+        v = normalised_variance(entries, ("diag", "off"))
         rows.append({"architecture": label, "x": value, "V_diag": v.estimate[0], "se_diag": v.standard_error[0],
-                     "V_off": v.estimate[1], "se_off": v.standard_error[1], "draws": args.draws})
+                     "V_off": v.estimate[1], "se_off": v.standard_error[1], "mean_K_diag": entries[:, 0].mean(),
+                     "mean_K_off": entries[:, 1].mean(), "draws": args.draws})
     return rows
 
 

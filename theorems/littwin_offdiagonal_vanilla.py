@@ -53,4 +53,5 @@ UNCORRELATED = CORRELATED.twin(
     statement="FALSE TWIN: V(K(x,x)) and V(K(x,x')) are unrelated or opposed across depths (rho <= 0)",
     prediction=0.0,
     rule=at_most(quantity="Spearman rho"),
+    n_draws=Sizes(quick=2_000, standard=10_000, paper=30_000),  # rho = 1 against <= 0: little is needed
 )

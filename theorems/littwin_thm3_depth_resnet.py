@@ -47,6 +47,7 @@ DEPTH_INVARIANT_GROWS = DEPTH_INVARIANT.twin(
     "as with alpha_l = 0.1",
     prediction=0.2,
     rule=at_least(quantity="dlog eta/d(L/n)"),
+    n_draws=Sizes(quick=2_000, standard=6_000, paper=20_000),  # off by > 50 SE at 2,000 draws
 )
 
 CONSTANT_ALPHA = Claim(

@@ -54,6 +54,8 @@ def bound_gaps(case: BoundCase, mc: MonteCarlo, fit_c: bool = True, fit_d: bool 
     return Estimates(gaps, np.tile(n * points.standard_error, 2), np.inf, tuple(labels), points.n_samples)
 
 
+TWIN_DRAWS = Sizes(quick=3_000, standard=10_000, paper=30_000)  # twins off by > 8 SE at 3,000 draws
+
 BOUNDS = Claim(
     id="littwin2021.thm3.eta-bounds.resnet",
     statement="r xi e^(-D/n) <= eta <= xi = exp(5m/n + C S/n) for ResNets, C and D fitted on other nets (Eq. 15)",
@@ -70,10 +72,12 @@ BOUNDS_NO_DEPTH_TERM = BOUNDS.twin(
     id="littwin2021.thm3.eta-bounds.resnet.twin-no-depth-term",
     statement="FALSE TWIN: eta <= exp(5m/n) for ResNets incl. L = 8 at alpha = 1 (C = 0: no depth term)",
     measure=partial(bound_gaps, fit_c=False, extreme=True),
+    n_draws=TWIN_DRAWS,
 )
 
 BOUNDS_LITERAL_LOWER = BOUNDS.twin(
     id="littwin2021.thm3.eta-bounds.resnet.twin-literal-lower",
     statement="FALSE TWIN: eta >= r exp(5m/n + C S/n) for ResNets (lower bound with no O(1/n) slack, D = 0)",
     measure=partial(bound_gaps, fit_d=False),
+    n_draws=TWIN_DRAWS,
 )

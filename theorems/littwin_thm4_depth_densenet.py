@@ -25,6 +25,7 @@ from models.strategies_eta import SpecSweep, densenet_alpha_sweeps, densenet_dep
 
 CITATION = "Littwin, Galanti & Wolf, On Random Kernels of Residual Architectures, UAI 2021, Thm 4 Eq. 17-18"
 SIZES = {"n_draws": Sizes(quick=6_000, standard=20_000, paper=60_000), "n_examples": Sizes(2, 8, 25)}
+TWIN_DRAWS = Sizes(quick=2_000, standard=6_000, paper=20_000)  # twins off by > 10 SE at 2,000 draws
 
 
 def chord(sweep: SpecSweep, mc: MonteCarlo, scale_by_width: bool) -> Estimates:
@@ -60,6 +61,7 @@ DEPTH_FREE_GROWS = DEPTH_FREE.twin(
     statement="FALSE TWIN: DenseNet log eta keeps growing with depth at rate >= 1 in L/n over L = 16..64",
     prediction=1.0,
     rule=at_least(quantity="dlog eta/d(L/n)"),
+    n_draws=TWIN_DRAWS,
 )
 
 ALPHA_DEPENDENT = Claim(
@@ -79,4 +81,5 @@ ALPHA_FREE = ALPHA_DEPENDENT.twin(
     statement="FALSE TWIN (the prose's reading): DenseNet n log eta at L = 64 is alpha-free (slope in log alpha "
     "within 0.5)",
     rule=within(0.5, quantity="d(n log eta)/d log alpha"),
+    n_draws=TWIN_DRAWS,
 )
