@@ -12,17 +12,22 @@ the sample means (m1, m2) = (mean K, mean K^2), whose covariance is Cov(K, K^2) 
 These need a finite 4th moment of K; eta is heavy-tailed (K roughly log-normal in deep vanilla
 nets), so the delta-method coverage is checked on log-normal and chi-square K, where eta is known
 in closed form, in ``tests/engine/test_moments.py``; ``eta_bootstrap`` (scipy BCa bootstrap) is the
-distribution-free alternative. Use float64 draws: V is a difference of nearly equal moments.
+distribution-free alternative. Measured coverage of the nominal 95% interval for log-normal K (eta =
+exp(s^2), 2,000 replications): 93-94% at s^2 <= 0.3 with 3,000-20,000 draws, 89% (3,000) to 92% (20,000)
+at s^2 = 0.6: a mild under-coverage from the tail, so claims keep log eta <= ~0.7 or spend 10^5 draws.
+Use float64 draws: V is a difference of nearly equal moments.
 
 Scaling laws regress per-point estimates on a design variable with their estimation error:
 ``weighted_fit`` is statsmodels WLS with weights 1 / se^2 (the per-point variances are known, so the
 scale is fixed at 1 — unless the residuals show lack of fit, in which case the estimated scale and
-its t degrees of freedom are used: never narrower than either).
+its t degrees of freedom are used: never narrower than either). ``chord_slope`` and ``line_deviations``
+(intercept and bend of three points against a line through 0) are delta-method functions of
+independent per-point estimates (``delta_method``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import statsmodels.api as sm
@@ -169,18 +174,44 @@ def bootstrap_statistic(
     )
 
 
-def kernel_entries(specs, inputs, mc, entry: tuple[int, int] = (0, 0), tag: str = "") -> list[np.ndarray]:
+def kernel_entries(
+    specs, inputs, mc, entry: tuple[int, int] = (0, 0), tag: str = "", entries: Sequence[tuple[int, int]] | None = None
+) -> list[np.ndarray]:
     """Per spec, the B draws of K(x_i, x_j) (``entry`` = (i, j)) from ``estimators.sample_ntk``, each spec
-    seeded by ``derive_seed(mc.seed, tag, index)`` (float64). ``mc`` is the claim's ``MonteCarlo``."""
+    seeded by ``derive_seed(mc.seed, tag, index)`` (float64). ``mc`` is the claim's ``MonteCarlo``.
+    With ``entries`` (several (i, j)), each array is (B, E): the E entries of the same networks."""
     from estimators.ntk import sample_ntk
     from estimators.sampling import derive_seed
 
-    i, j = entry
-    return [
-        sample_ntk(spec, inputs, mc.n_draws, derive_seed(mc.seed, tag, index), sampler=mc.sampler, device=mc.device)
-        .gram[:, i, j].numpy()
-        for index, spec in enumerate(specs)
-    ]
+    pairs = [entry] if entries is None else list(entries)
+    rows, cols = [p[0] for p in pairs], [p[1] for p in pairs]
+    out = []
+    for index, spec in enumerate(specs):
+        gram = sample_ntk(spec, inputs, mc.n_draws, derive_seed(mc.seed, tag, index), sampler=mc.sampler,
+                          device=mc.device).gram
+        values = gram[:, rows, cols].numpy()
+        out.append(values[:, 0] if entries is None else values)
+    return out
+
+
+def line_deviations(design: np.ndarray, points: Estimates, labels: Sequence[str]) -> Estimates:
+    """How far three independent points (t_0 < t_1 < t_2, y_i) are from a line y = C t through 0.
+
+    With the chord slopes s_1 = (y_1 - y_0) / (t_1 - t_0) and s_2 = (y_2 - y_1) / (t_2 - t_1):
+    - relative intercept a / (s_1 t_2), a = y_0 - s_1 t_0 the lower chord's value at t = 0: the
+      offset as a fraction of the rise C t_2 over the range;
+    - bend s_2 / s_1 - 1: the relative change of the local slope from the lower to the upper half.
+    Both are 0 for y = C t; SEs by ``delta_method`` (normal). Used for Littwin et al.'s Eq. 4
+    (log eta linear in L/n) and its false twin (V linear in L/n)."""
+    t = np.asarray(design, dtype=np.float64).ravel()
+    if t.shape != (3,) or points.estimate.shape != (3,) or not (t[0] < t[1] < t[2]):
+        raise ValueError(f"line_deviations needs three points with increasing design values, got {t.tolist()}")
+
+    def deviations(y: np.ndarray) -> np.ndarray:
+        lower, upper = (y[1] - y[0]) / (t[1] - t[0]), (y[2] - y[1]) / (t[2] - t[1])
+        return np.array([(y[0] - lower * t[0]) / (lower * t[2]), upper / lower - 1.0])
+
+    return delta_method(deviations, points, labels)
 
 
 def log_eta_points(kernels: Sequence[np.ndarray], labels: Sequence[str]) -> Estimates:
@@ -211,16 +242,23 @@ def chord_slope(design: np.ndarray, points: Estimates, label: str, scale: float 
     return Estimates.single(label, float(estimate), se, np.inf, points.n_samples)
 
 
-def interpolating_polynomial(design: np.ndarray, points: Estimates, labels: Sequence[str] | None = None) -> Estimates:
-    """Coefficients b_0..b_d of the polynomial through d + 1 independent points (Vandermonde solve),
-    SEs from the points' known variances: Cov b = V^-1 diag(se^2) V^-T (normal, dof = inf). No
-    residual degrees of freedom are spent, so no lack-of-fit inflation (cf. ``weighted_fit``)."""
-    x = np.asarray(design, dtype=np.float64).ravel()
-    if x.shape != points.estimate.shape or len(x) < 2 or len(np.unique(x)) != len(x):
-        raise ValueError("interpolating_polynomial.design needs one distinct value per point (at least 2)")
-    names = tuple(labels) if labels is not None else tuple(f"b{j}" for j in range(len(x)))
-    if len(names) != len(x):
-        raise ValueError(f"interpolating_polynomial.labels needs {len(x)} names, got {len(names)}")
-    inverse = np.linalg.inv(np.vander(x, len(x), increasing=True))
-    covariance = inverse @ np.diag(points.standard_error**2) @ inverse.T
-    return Estimates(inverse @ points.estimate, np.sqrt(np.diag(covariance)), np.inf, names, points.n_samples)
+def delta_method(
+    function: Callable[[np.ndarray], np.ndarray], points: Estimates, labels: Sequence[str]
+) -> Estimates:
+    """g(y) for a smooth g of independent estimates y (e.g. log eta at three depths), SEs by the delta
+    method: Cov g = J diag(se^2) J^T, J the Jacobian of g at y by central differences (step 1e-6 of
+    max(1, |y_i|); relative error ~1e-9 for the smooth rational functions of a few points used here).
+    Normal approximation (dof = inf); the coverage of each use is checked in tests/engine/test_moments.py."""
+    y = np.asarray(points.estimate, dtype=np.float64)
+    value = np.atleast_1d(np.asarray(function(y), dtype=np.float64))
+    if value.shape != (len(labels),):
+        raise ValueError(f"delta_method.function must return {len(labels)} values, got shape {value.shape}")
+    jacobian = np.empty((len(value), len(y)))
+    for i in range(len(y)):
+        step = 1e-6 * max(1.0, abs(y[i]))
+        up, down = y.copy(), y.copy()
+        up[i] += step
+        down[i] -= step
+        jacobian[:, i] = (np.asarray(function(up)) - np.asarray(function(down))) / (2 * step)
+    covariance = jacobian @ np.diag(points.standard_error**2) @ jacobian.T
+    return Estimates(value, np.sqrt(np.diag(covariance)), np.inf, tuple(labels), points.n_samples)

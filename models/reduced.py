@@ -10,7 +10,8 @@ edges. An edge ``(name, source, target, scale, activation)`` contributes
 with act one of ``models.activations`` ("identity" or Littwin's q = sqrt(2) phi, "relu_he").
 ``connection_graph(spec)`` writes Littwin et al.'s vanilla net, ResNet (Eq. 9; sqrt(alpha_l) folded into
 the scale of W^{l,m}, same f and same per-matrix NTK) and DenseNet (Eq. 10) this way; its ``apply``
-computes the same function on the same weights (tested).
+computes the same function on the same weights (tested). ``residual_graph`` and ``dense_graph`` build
+the same two families with per-layer widths (Eq. 9's n_{l-1,h}, Eq. 10's n_l), which the specs lack.
 
 Reduced network (Definition 1: "remove all connections bypassing W^k"). Our reading, one rule for
 every architecture: keep exactly the edges that lie on some input-to-output path through the edge of
@@ -162,37 +163,55 @@ def vanilla_graph(spec: VanillaNet) -> ConnectionGraph:
     return graph(spec.input_dim, (*widths, 1), edges)
 
 
-def resnet_graph(spec: LittwinResNet) -> ConnectionGraph:
-    """Eq. 9: trunk nodes y^0..y^L, branch nodes y^{l-1,1..m-1}; sqrt(alpha_l) folded into W^{l,m}'s scale."""
-    n, nb, m = spec.width, spec.branch_width, spec.branch_depth
-    alphas = spec.alphas
-    assert nb is not None and isinstance(alphas, tuple)
-    widths: list[int] = [n]
-    edges: list[Edge] = [("W0", 0, 1, inverse_sqrt(spec.input_dim), "identity")]
+def residual_graph(
+    input_dim: int, width: int, branch_widths: Sequence[Sequence[int]], alphas: Sequence[float]
+) -> ConnectionGraph:
+    """Eq. 9 with per-layer branch widths: trunk width n (the skips need one width), block l's branch
+    y^{l-1,1..m} with hidden widths ``branch_widths[l - 1]`` (m - 1 of them; m may differ per block),
+    W^{l,h} scaled by 1/sqrt(its fan-in) and sqrt(alpha_l) folded into W^{l,m}. Names W0, W{l},{h}, Wout."""
+    if len(branch_widths) != len(alphas) or not alphas:
+        raise ValueError(f"residual_graph needs one branch (widths) per alpha, got {len(branch_widths)}, {len(alphas)}")
+    widths: list[int] = [width]
+    edges: list[Edge] = [("W0", 0, 1, inverse_sqrt(input_dim), "identity")]
     trunk = 1
-    for l in range(1, spec.blocks + 1):
-        previous = trunk
-        for h in range(1, m + 1):
+    for l, (hidden, alpha) in enumerate(zip(branch_widths, alphas, strict=True), start=1):
+        previous, sizes = trunk, (*hidden, width)
+        for h, size in enumerate(sizes, start=1):
             source = previous if h == 1 else len(widths)
-            widths.append(nb if h < m else n)
-            scale = inverse_sqrt(n if h == 1 else nb) * (math.sqrt(alphas[l - 1]) if h == m else 1.0)
+            fan_in = width if h == 1 else sizes[h - 2]
+            widths.append(size)
+            scale = inverse_sqrt(fan_in) * (math.sqrt(alpha) if h == len(sizes) else 1.0)
             edges.append((f"W{l},{h}", source, len(widths), scale, "identity" if h == 1 else "relu_he"))
         trunk = len(widths)
         edges.append(("", previous, trunk, 1.0, "identity"))
     widths.append(1)
-    edges.append(("Wout", trunk, len(widths), inverse_sqrt(n), "identity"))
-    return graph(spec.input_dim, widths, edges)
+    edges.append(("Wout", trunk, len(widths), inverse_sqrt(width), "identity"))
+    return graph(input_dim, widths, edges)
+
+
+def resnet_graph(spec: LittwinResNet) -> ConnectionGraph:
+    """Eq. 9: trunk nodes y^0..y^L, branch nodes y^{l-1,1..m-1}; sqrt(alpha_l) folded into W^{l,m}'s scale."""
+    assert spec.branch_width is not None and isinstance(spec.alphas, tuple)
+    hidden = ((spec.branch_width,) * (spec.branch_depth - 1),) * spec.blocks
+    return residual_graph(spec.input_dim, spec.width, hidden, spec.alphas)
+
+
+def dense_graph(input_dim: int, widths: Sequence[int], alpha: float) -> ConnectionGraph:
+    """Eq. 10 with per-layer widths n_0..n_L: W^{l,h} (n_l x n_h) from q^h to y^l, scaled by
+    sqrt(alpha / n^l_{l-1}) with n^l_{l-1} = n_0 + ... + n_{l-1} the fan-in of the concatenation."""
+    if len(widths) < 2:
+        raise ValueError(f"dense_graph needs widths n_0..n_L with L >= 1, got {list(widths)}")
+    edges: list[Edge] = [("W0", 0, 1, inverse_sqrt(input_dim), "identity")]
+    for l in range(1, len(widths)):
+        scale = math.sqrt(alpha / sum(widths[:l]))
+        edges += [(f"W{l},{h}", h + 1, l + 1, scale, "relu_he") for h in range(l)]
+    edges.append(("Wout", len(widths), len(widths) + 1, inverse_sqrt(widths[-1]), "identity"))
+    return graph(input_dim, (*widths, 1), edges)
 
 
 def densenet_graph(spec: DenseNet) -> ConnectionGraph:
-    """Eq. 10: nodes y^0..y^L; W^{l,h} from q^h to y^l with scale sqrt(alpha / (l n))."""
-    n, depth = spec.width, spec.depth
-    edges: list[Edge] = [("W0", 0, 1, inverse_sqrt(spec.input_dim), "identity")]
-    for l in range(1, depth + 1):
-        scale = math.sqrt(spec.alpha / (l * n))
-        edges += [(f"W{l},{h}", h + 1, l + 1, scale, "relu_he") for h in range(l)]
-    edges.append(("Wout", depth + 1, depth + 2, inverse_sqrt(n), "identity"))
-    return graph(spec.input_dim, (n,) * (depth + 1) + (1,), edges)
+    """Eq. 10, constant width n: nodes y^0..y^L; W^{l,h} from q^h to y^l with scale sqrt(alpha / (l n))."""
+    return dense_graph(spec.input_dim, (spec.width,) * (spec.depth + 1), spec.alpha)
 
 
 GRAPH_BUILDERS: dict[type[ArchitectureSpec], Callable[[Any], ConnectionGraph]] = {

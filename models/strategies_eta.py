@@ -69,30 +69,50 @@ def resnet_branch_sweeps(draw: st.DrawFn, branch_depths: tuple[int, ...] = (1, 2
 
 
 @st.composite
-def densenet_depth_sweeps(draw: st.DrawFn, depths: tuple[int, ...] = (2, 4, 6, 8)) -> SpecSweep:
-    """DenseNets (Eq. 10) of width 32..64, alpha in [0.25, 4], depth L in ``depths``. Design: L / n."""
-    width, alpha = draw(st.integers(32, 64)), draw(st.floats(0.25, 4.0))
+def densenet_depth_sweeps(
+    draw: st.DrawFn, depths: tuple[int, ...] = (2, 4, 6, 8), alphas: tuple[float, float] = (0.25, 4.0)
+) -> SpecSweep:
+    """DenseNets (Eq. 10) of width 32..64, one alpha in ``alphas``, depth L in ``depths``. Design: L / n."""
+    width, alpha = draw(st.integers(32, 64)), draw(st.floats(*alphas))
     specs = tuple(DenseNet(INPUT_DIM, L, width, alpha) for L in depths)
     return SpecSweep(specs, tuple(L / width for L in depths), (draw(unit_vectors(INPUT_DIM)),))
 
 
 @st.composite
-def vanilla_ratio_sweeps(
-    draw: st.DrawFn, ratios: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12), two_inputs: bool = False
+def densenet_alpha_sweeps(
+    draw: st.DrawFn, depth: int = 64, low: tuple[float, float] = (0.25, 0.5), high: tuple[float, float] = (2.0, 4.0)
 ) -> SpecSweep:
-    """Vanilla nets of width 50..100 at depth L = max(1, round(t n)) for t in ``ratios``. Design: L / n
-    (exact). One unit input, or the paper's two inputs (``paper_inputs``) when ``two_inputs``."""
-    width = draw(st.integers(50, 100))
+    """Two DenseNets of width 32..64 and depth ``depth``, alpha drawn in ``low`` and in ``high``. Design: log alpha."""
+    width, alphas = draw(st.integers(32, 64)), (draw(st.floats(*low)), draw(st.floats(*high)))
+    specs = tuple(DenseNet(INPUT_DIM, depth, width, a) for a in alphas)
+    return SpecSweep(specs, tuple(math.log(a) for a in alphas), (draw(unit_vectors(INPUT_DIM)),))
+
+
+@st.composite
+def vanilla_ratio_sweeps(
+    draw: st.DrawFn,
+    ratios: tuple[float, ...] = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12),
+    two_inputs: bool = False,
+    widths: tuple[int, int] = (50, 100),
+) -> SpecSweep:
+    """Vanilla nets of width n in ``widths`` (inclusive) at depth L = max(1, round(t n)) for t in
+    ``ratios``. Design: L / n (exact). One unit input of dim 8, or, when ``two_inputs``, the paper's
+    two inputs (``paper_inputs``) of dim n (their n_0 = n: W^0 is n x n in Eq. 9 and Thm 3's widths)."""
+    width = draw(st.integers(*widths))
     depths = sorted({max(1, round(t * width)) for t in ratios})
-    specs = tuple(VanillaNet(INPUT_DIM, L, width) for L in depths)
-    inputs = paper_inputs(draw(st.integers(0, 2**31))) if two_inputs else (draw(unit_vectors(INPUT_DIM)),)
+    if two_inputs:
+        input_dim, inputs = width, paper_inputs(draw(st.integers(0, 2**31)), width)
+    else:
+        input_dim, inputs = INPUT_DIM, (draw(unit_vectors(INPUT_DIM)),)
+    specs = tuple(VanillaNet(input_dim, L, width) for L in depths)
     return SpecSweep(specs, tuple(L / width for L in depths), inputs)
 
 
 @dataclass(frozen=True)
 class BoundCase:
-    """Thm 3 bound check: ResNets of one width and branch depth; C is fitted on ``calibration``
-    (its first spec is the family's extreme, L = 8 blocks at alpha = 1) and tested on ``fresh``."""
+    """Thm 3 bound check: ResNets of one width and branch depth; C (upper bound) and D (the lower bound's
+    (1 + O(1/n)) slack) are fitted on ``calibration`` (its first spec is the upper bound's extreme, L = 8
+    blocks at alpha = 1; its second the lower bound's, one block at alpha = 0.05) and tested on ``fresh``."""
 
     calibration: tuple[LittwinResNet, ...]
     fresh: tuple[LittwinResNet, ...]
@@ -104,21 +124,23 @@ class BoundCase:
 
 
 @st.composite
-def resnet_bound_cases(draw: st.DrawFn, max_blocks: int = 8, n_random: int = 2, n_fresh: int = 3) -> BoundCase:
-    """Width 32..48, branch depth 1..2. Calibration: the extreme (``max_blocks`` blocks, alpha = 1) and
-    ``n_random`` constant-alpha nets; fresh: ``n_fresh`` nets with L <= ``max_blocks`` and per-block
-    alphas in [0.05, 1], so sum_l alpha_l / (1 + alpha_l) never exceeds the extreme's (interpolation)."""
+def resnet_bound_cases(draw: st.DrawFn, max_blocks: int = 8, n_random: int = 3) -> BoundCase:
+    """Width 32..48, branch depth 1..2, alphas in [0.05, 1]. Calibration: the two extremes (``max_blocks``
+    blocks at alpha = 1: the largest sum_l alpha_l / (1 + alpha_l); one block at alpha = 0.05: r = 1 and the
+    smallest eta) and a random constant-alpha net. Fresh: one block at a drawn alpha (r = 1, where the
+    lower bound bites), two blocks with drawn alphas, and ``n_random`` nets with L <= ``max_blocks`` and
+    per-block alphas: inside the calibration's range (interpolation)."""
     width, m = draw(st.integers(32, 48)), draw(st.integers(1, 2))
-    blocks = st.integers(1, max_blocks)
-    calibration = [LittwinResNet(INPUT_DIM, max_blocks, m, width, 1.0)]
-    for _ in range(n_random):
-        calibration.append(LittwinResNet(INPUT_DIM, draw(blocks), m, width, draw(st.floats(0.05, 1.0))))
-    fresh = []
-    for _ in range(n_fresh):
-        L = draw(blocks)
-        alphas = tuple(draw(st.lists(st.floats(0.05, 1.0), min_size=L, max_size=L)))
-        fresh.append(LittwinResNet(INPUT_DIM, L, m, width, alphas))
-    return BoundCase(tuple(calibration), tuple(fresh), (draw(unit_vectors(INPUT_DIM)),))
+    alpha = st.floats(0.05, 1.0)
+    calibration = (
+        LittwinResNet(INPUT_DIM, max_blocks, m, width, 1.0),
+        LittwinResNet(INPUT_DIM, 1, m, width, 0.05),
+        LittwinResNet(INPUT_DIM, draw(st.integers(1, max_blocks)), m, width, draw(alpha)),
+    )
+    fresh = [LittwinResNet(INPUT_DIM, 1, m, width, draw(alpha))]
+    for L in [2, *(draw(st.integers(1, max_blocks)) for _ in range(n_random))]:
+        fresh.append(LittwinResNet(INPUT_DIM, L, m, width, tuple(draw(st.lists(alpha, min_size=L, max_size=L)))))
+    return BoundCase(calibration, tuple(fresh), (draw(unit_vectors(INPUT_DIM)),))
 
 
 def alpha_sum(spec: LittwinResNet) -> float:

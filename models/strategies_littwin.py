@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from models.base import ArchitectureSpec
 from models.densenet import DenseNet
+from models.reduced import dense_graph, residual_graph
 from models.resnet import LittwinResNet
 from models.strategies import unit_vectors, vanilla_nets
 
@@ -46,17 +47,21 @@ def littwin_resnets(
     max_width: int = 96,
     alpha_range: tuple[float, float] = (0.05, 1.0),
     max_depth_over_width: float = 0.15,
-) -> LittwinResNet:
-    """Eq. 9 ResNets: L blocks, branch depth m, trunk width n and branch width n_b drawn separately,
-    one alpha_l per block; L m / min(n, n_b) <= ``max_depth_over_width`` (light enough tails for
-    fourth moments: Monte Carlo intervals of f^4 under-cover when sum 1/n is large)."""
+) -> ArchitectureSpec:
+    """Eq. 9 ResNets: L blocks, branch depth m, one alpha_l per block, trunk width n; the branch widths
+    are either one n_b (a ``LittwinResNet``) or drawn per layer n_{l-1,h} (a ``residual_graph``).
+    L m / (smallest width) <= ``max_depth_over_width`` (light enough tails for fourth moments: Monte
+    Carlo intervals of f^4 under-cover when sum 1/n is large)."""
     blocks = draw(st.integers(1, max_blocks))
     branch_depth = draw(st.integers(1, max_branch_depth))
     smallest = math.ceil(blocks * branch_depth / max_depth_over_width)
-    width = draw(st.integers(max(min_width, smallest), max(max_width, smallest)))
-    branch_width = draw(st.integers(max(min_width, smallest), max(max_width, smallest)))
-    alphas = draw(st.lists(st.floats(*alpha_range), min_size=blocks, max_size=blocks))
-    return LittwinResNet(draw(st.integers(1, 8)), blocks, branch_depth, width, tuple(alphas), branch_width)
+    widths = st.integers(max(min_width, smallest), max(max_width, smallest))
+    width, input_dim = draw(widths), draw(st.integers(1, 8))
+    alphas = tuple(draw(st.lists(st.floats(*alpha_range), min_size=blocks, max_size=blocks)))
+    if draw(st.booleans()):
+        return LittwinResNet(input_dim, blocks, branch_depth, width, alphas, draw(widths))
+    hidden = [tuple(draw(st.lists(widths, min_size=branch_depth - 1, max_size=branch_depth - 1))) for _ in alphas]
+    return residual_graph(input_dim, width, hidden, alphas)
 
 
 @st.composite
@@ -67,16 +72,20 @@ def littwin_densenets(
     min_width: int = 32,
     max_width: int = 96,
     alpha_range: tuple[float, float] = (0.1, 1.0),
-) -> DenseNet:
-    """Eq. 10 DenseNets (constant width, as the spec has it) with scale alpha."""
-    depth = draw(st.integers(min_depth, max_depth))
-    return DenseNet(
-        draw(st.integers(1, 8)), depth, draw(st.integers(min_width, max_width)), draw(st.floats(*alpha_range))
-    )
+) -> ArchitectureSpec:
+    """Eq. 10 DenseNets with scale alpha: constant width (a ``DenseNet``) or per-layer widths n_0..n_L
+    (a ``dense_graph``, fan-in of layer l the concatenation's n_0 + ... + n_{l-1})."""
+    depth, input_dim, alpha = draw(st.integers(min_depth, max_depth)), draw(st.integers(1, 8)), draw(
+        st.floats(*alpha_range))
+    widths = st.integers(min_width, max_width)
+    if draw(st.booleans()):
+        return DenseNet(input_dim, depth, draw(widths), alpha)
+    return dense_graph(input_dim, draw(st.lists(widths, min_size=depth + 1, max_size=depth + 1)), alpha)
 
 
 def littwin_architectures(kinds: tuple[str, ...] = ("vanilla", "resnet", "densenet")) -> st.SearchStrategy:
-    """Any of Littwin et al.'s three architectures at modest size (sum of 1/width over layers <= 0.15)."""
+    """Any of Littwin et al.'s three architectures at modest size (sum of 1/width over layers <= 0.15),
+    per-layer widths drawn wherever the architecture allows them (not the ResNet trunk: skips)."""
     options = {
         "vanilla": vanilla_nets(max_depth=4, min_width=32, max_width=96, max_depth_over_width=0.15),
         "resnet": littwin_resnets(),

@@ -15,7 +15,14 @@ from estimators.sampling import draw_weights
 from models import DenseNet, HuangFFNet, LittwinResNet, VanillaNet
 from models.activations import ACTIVATIONS
 from models.base import spec_from_json
-from models.reduced import ConnectionGraph, bypassing_edges, connection_graph, reduced_network
+from models.reduced import (
+    ConnectionGraph,
+    bypassing_edges,
+    connection_graph,
+    dense_graph,
+    reduced_network,
+    residual_graph,
+)
 from models.strategies_littwin import MatrixCase, littwin_architectures
 
 SPECS = [
@@ -178,3 +185,51 @@ def test_matrix_case_validates_and_serialises():
         MatrixCase(SPECS[3], ((0.6, 0.8, 0.0),), "W3,1")
     with pytest.raises(ValueError, match="inputs"):
         MatrixCase(SPECS[3], ((0.6, 0.8),), "W2,3")
+
+
+def test_residual_graph_with_per_layer_branch_widths_computes_eq9():
+    """Block l: y^l = y^{l-1} + sqrt(alpha_l) W^{l,m} q(... W^{l,1} y^{l-1} / sqrt(n)) / sqrt(n_{l-1,m-1})."""
+    n, hidden, alphas = 5, ((3, 7), (4, 2)), (0.3, 1.7)
+    spec = residual_graph(3, n, hidden, alphas)
+    assert spec.weight_shapes()["W1,2"] == (7, 3) and spec.weight_shapes()["W2,3"] == (5, 2)
+    weights = draw_weights(spec, 4, 0, 1)
+    x = inputs(spec)
+
+    def mm(h, name, fan_in):
+        return torch.matmul(h, weights[name].transpose(-1, -2)) / math.sqrt(fan_in)
+
+    y = mm(x, "W0", spec.input_dim)
+    for l, (widths, alpha) in enumerate(zip(hidden, alphas, strict=True), start=1):
+        z = mm(y, f"W{l},1", n)
+        z = mm(q(z), f"W{l},2", widths[0])
+        z = mm(q(z), f"W{l},3", widths[1])
+        y = y + math.sqrt(alpha) * z
+    close(spec.apply(weights, x), mm(y, "Wout", n)[..., 0])
+    assert [e[0] for e in bypassing_edges(spec, "W2,2")] == [""]
+
+
+def test_dense_graph_with_per_layer_widths_uses_the_concatenations_fan_in():
+    """y^l = sqrt(alpha / (n_0 + ... + n_{l-1})) sum_h W^{l,h} q^h (Eq. 10 with per-layer widths)."""
+    widths, alpha = (4, 6, 3), 0.7
+    spec = dense_graph(2, widths, alpha)
+    assert spec.weight_shapes()["W2,1"] == (3, 6)
+    weights = draw_weights(spec, 5, 0, 1)
+    x = inputs(spec)
+    ys = [torch.matmul(x, weights["W0"].transpose(-1, -2)) / math.sqrt(2)]
+    for l in (1, 2):
+        total = sum(torch.matmul(q(ys[h]), weights[f"W{l},{h}"].transpose(-1, -2)) for h in range(l))
+        ys.append(math.sqrt(alpha / sum(widths[:l])) * total)
+    close(spec.apply(weights, x), torch.matmul(ys[-1], weights["Wout"].transpose(-1, -2))[..., 0] / math.sqrt(3))
+    assert dense_graph(3, (4,) * 4, 1.5) == connection_graph(SPECS[6])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: residual_graph(2, 3, ((3,),), (0.5, 0.5)), "one branch"),
+        (lambda: dense_graph(2, (3,), 0.5), "L >= 1"),
+    ],
+)
+def test_graph_builders_reject_bad_shapes(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
