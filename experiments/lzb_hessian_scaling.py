@@ -6,9 +6,10 @@ bottleneck (one hidden layer of fixed width b).
     python -m experiments.lzb_hessian_scaling --budget quick|paper --out DIR [--widths 64,128,...]
         [--draws N] [--depth L] [--activation tanh] [--dataset synthetic|digits] [--steps T] [--seed S]
 
-||H||: Lanczos on Hessian-vector products at one unit input (``estimators.hessian``, float64, relative
-residual <= 1e-3). Kernel change: T full-batch GD steps on the square loss over n = 16 points with
-eta = n / (2 lambda_max(K_0)), targets s(+-1) (``estimators.training``). Each curve is the geometric mean
+||H||: Lanczos on Hessian-vector products at one point of the data set (norm sqrt(d), so the first
+pre-activations are N(0, 1); ``estimators.hessian``, float64, relative residual <= 1e-3). Kernel
+change: T full-batch GD steps on the square loss over n = 16 points with eta = n / (2 lambda_max(K_0)),
+targets s(+-1) (``estimators.training``). Each curve is the geometric mean
 over ``draws`` networks per width; the OLS slope of log quantity on log m (all networks) with its
 standard error is printed and stored. Writes DIR/lzb_hessian_scaling.json (settings, rows, slopes),
 .csv and .png (two log-log panels with reference slopes -1/2 and -1); prints the total wall time.
@@ -28,7 +29,7 @@ from tqdm import tqdm
 from engine.statistics import ols_slope
 from estimators.hessian import sweep_widths
 from estimators.sampling import derive_seed
-from estimators.training import training_sweep
+from estimators.training import training_set, training_sweep
 from models.lzb import DATASETS, HIDDEN_ACTIVATIONS, LZBNet
 
 BUDGETS = {
@@ -77,7 +78,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def measure(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
     """Per (case, width) rows of geometric means and per (case, quantity) OLS slopes."""
     input_dim = 64 if args.dataset == "digits" else 4
-    x = (tuple(np.eye(input_dim)[0]),)
+    x = training_set(args.dataset, N_POINTS, input_dim, derive_seed(args.seed, NAME, "hessian-input"))[0][:1]
     rows, slopes = [], []
     for label, spec in tqdm(cases(input_dim, args.depth, args.activation).items(), desc=NAME):
         hessian = sweep_widths(spec, x, args.widths, args.draws, derive_seed(args.seed, NAME, label, "hessian"))
