@@ -40,13 +40,20 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+from statsmodels.stats.weightstats import DescrStatsW
 from torch.func import grad, jvp
 
-from estimators.ntk import ntk_of_weights
+from engine.budget import MonteCarlo
+from engine.intervals import Estimates
+from engine.statistics import ols_slope
+from estimators.ntk import ntk_of_weights, sample_ntk
 from estimators.sampling import derive_seed
+from models.activations import OUTPUT_DERIVATIVES
 from models.base import ArchitectureSpec, Tape
 from models.lzb import LZBNet
+from models.strategies_lzb import WidthSweepCase
 from models.validation import positive_int
 
 Operator = Callable[[torch.Tensor], torch.Tensor]
@@ -493,3 +500,70 @@ def sweep_widths(
         rows["preoutput_gradient_norm"].append(gradient_norm(linear, weights, x))
         rows["preoutput_hessian_norm"].append(norm_at(linear, weights, "preoutput") if preoutput_hessian else nan)
     return WidthSweep(**{k: torch.cat(v) for k, v in rows.items()}, max_relative_residual=worst)
+
+
+# --- measures of the LZB claims (theorems/lzb_c2_*, lzb_c3_*): sweeps -> Estimates -----------------
+
+RANK_ONE_DRAWS = 50  # sampler networks per Lanczos network for the rank-one slope
+LANCZOS_SLACK = 2e-3  # 2 * rtol of sweep_widths: the most a correct Lanczos can miss an exact inequality by
+CORRECTION_EXPONENT = -0.3  # -1/2 + the C1 margin
+
+
+def ball_hessian_slopes(case: WidthSweepCase, mc: MonteCarlo) -> Estimates:
+    """Slopes of log ||H|| on log width at w0, at w0 + R u (u uniform unit) and at w0 + R g/|g| (R = case.radius)."""
+    sweep = sweep_widths(case.spec, case.inputs, case.widths, mc.n_draws, mc.seed, radius=case.radius)
+    log_width = np.log(sweep.width.numpy())
+    columns = {"w0": sweep.hessian_norm, "w0+Ru": sweep.hessian_norm_random, "w0+Rg/|g|": sweep.hessian_norm_gradient}
+    return Estimates.concat(
+        [ols_slope(log_width, np.log(norm.numpy()), f"slope log|H| at {point}") for point, norm in columns.items()]
+    )
+
+
+def hessian_norm_slope(case: WidthSweepCase, mc: MonteCarlo) -> Estimates:
+    """OLS slope of log ||H_f|| at w0 on log width, ``mc.n_draws`` Lanczos networks per width."""
+    sweep = sweep_widths(case.spec, case.inputs, case.widths, mc.n_draws, mc.seed)
+    return ols_slope(np.log(sweep.width.numpy()), np.log(sweep.hessian_norm.numpy()), "slope log|H|")
+
+
+def rank_one_nonvanishing(case: WidthSweepCase, mc: MonteCarlo) -> Estimates:
+    """(a) slope of log R1, R1 = |s''(z)| ||grad z||^2, on log width (z, ||grad z||^2 = K_z(x, x) from the exact
+    sampler, RANK_ONE_DRAWS * n_draws networks per width); (b) E ||H_f|| / R1 - 1 at the largest width (Lanczos)."""
+    second = OUTPUT_DERIVATIVES[case.spec.output_activation][1]
+    log_width, log_rank_one = [], []
+    for width in case.widths:
+        linear = dataclasses.replace(case.spec, width=width, output_activation="identity")
+        n = RANK_ONE_DRAWS * mc.n_draws
+        draws = sample_ntk(linear, case.inputs, n, derive_seed(mc.seed, "rank-one", width), sampler=mc.sampler,
+                           device=mc.device)
+        log_rank_one.append(np.log((second(draws.outputs[:, 0]).abs() * draws.gram[:, 0, 0]).numpy()))
+        log_width.append(np.full(n, np.log(width)))
+    sweep = sweep_widths(case.spec, case.inputs, (max(case.widths),), mc.n_draws, mc.seed)
+    rank_one = second(sweep.preoutput).abs() * sweep.preoutput_gradient_norm**2
+    ratio = DescrStatsW((sweep.hessian_norm / rank_one - 1.0).numpy())
+    return Estimates.concat(
+        [
+            ols_slope(np.concatenate(log_width), np.concatenate(log_rank_one), "slope log s''(z)|grad z|^2"),
+            Estimates.single(f"E|H_f|/(s''|grad z|^2) - 1 at m={max(case.widths)}", float(ratio.mean),
+                             float(ratio.std_mean), float(ratio.nobs - 1), int(ratio.nobs)),
+        ]
+    )
+
+
+def rank_one_bound(case: WidthSweepCase, mc: MonteCarlo, factor: float = 1.0) -> Estimates:
+    """(a) worst relative violation of ||H_f|| >= factor |s''| ||grad z||^2 - |s'| ||H_z|| over all networks
+    and widths, minus LANCZOS_SLACK (deterministic: standard error 0); (b) slope of log ||H_z|| minus
+    CORRECTION_EXPONENT."""
+    sweep = sweep_widths(case.spec, case.inputs, case.widths, mc.n_draws, mc.seed, preoutput_hessian=True)
+    first, second = OUTPUT_DERIVATIVES[case.spec.output_activation]
+    correction = first(sweep.preoutput).abs() * sweep.preoutput_hessian_norm
+    bound = factor * second(sweep.preoutput).abs() * sweep.preoutput_gradient_norm**2 - correction
+    violation = float(((bound - sweep.hessian_norm) / sweep.hessian_norm).max())
+    slope = ols_slope(np.log(sweep.width.numpy()), np.log(sweep.preoutput_hessian_norm.numpy()), "")
+    return Estimates.concat(
+        [
+            Estimates.single(f"max violation of the bound (x{factor:g}) - {LANCZOS_SLACK:g}",
+                             violation - LANCZOS_SLACK, 0.0, 1.0, len(sweep.width)),
+            Estimates(slope.estimate - CORRECTION_EXPONENT, slope.standard_error, slope.dof,
+                      (f"slope log|H_z| - ({CORRECTION_EXPONENT:g})",), slope.n_samples),
+        ]
+    )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from statsmodels.stats.weightstats import DescrStatsW
 from torch.func import jacrev
 
 from engine.budget import MonteCarlo
@@ -35,7 +36,7 @@ from estimators.sampling import derive_seed
 from models.activations import ACTIVATIONS
 from models.base import ArchitectureSpec
 from models.lzb import DATASETS, PATHS, LZBNet
-from models.strategies_lzb import TrainingCase
+from models.strategies_lzb import LossCase, PathCase, TrainingCase
 from models.validation import positive_int
 
 FlatModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -260,3 +261,41 @@ def kernel_change_slope(case: TrainingCase, mc: MonteCarlo) -> Estimates:
     """OLS slope (statsmodels) of log ||K_T - K_0||_F / ||K_0||_F on log width, ``mc.n_draws`` networks per width."""
     sweep = training_sweep(case.spec, case.dataset, case.n_points, case.widths, case.steps, mc.n_draws, mc.seed)
     return ols_slope(np.log(sweep.width.numpy()), np.log(sweep.kernel_change.numpy()), "slope log rel. kernel change")
+
+
+def path_change_estimates(case: PathCase, mc: MonteCarlo, model: str) -> Estimates:
+    """Kernel change and linearity defect along ``case``'s path as two deterministic ``Estimates`` (standard
+    error 0) of the random-features model (``model="random features"``, linear in w) or of the LZB net."""
+    if model == "random features":
+        flat, size = random_features_model(case.spec.input_dim, case.spec.width, case.spec.activation, mc.seed)
+    elif model == "LZB net":
+        flat, size = spec_model(case.spec)
+    else:
+        raise ValueError(f"path_change_estimates.model must be 'random features' or 'LZB net', got {model!r}")
+    change = path_change(flat, size, torch.tensor(case.inputs, dtype=torch.float64), case.radius, mc.seed, case.path)
+    labels = (f"max_t |K(t)-K(0)|/|K(0)| ({model})", f"linearity defect ({model})")
+    return Estimates(np.array([change.kernel_change, change.linearity_defect]), 0.0, 1.0, labels, 1)
+
+
+def linear_model_change(case: PathCase, mc: MonteCarlo) -> Estimates:
+    """Kernel change and linearity defect of the random-features model (linear in w) along the path."""
+    return path_change_estimates(case, mc, "random features")
+
+
+def nonlinear_model_change(case: PathCase, mc: MonteCarlo) -> Estimates:
+    """Kernel change and linearity defect of the LZB net (non-linear in w) along the path."""
+    return path_change_estimates(case, mc, "LZB net")
+
+
+def log_loss_ratios(case: LossCase, mc: MonteCarlo) -> Estimates:
+    """Mean of log(L_T / L_0) over ``mc.n_draws`` networks with its t standard error, per architecture and width."""
+    parts = []
+    for label, run in zip(case.labels, case.cases, strict=True):
+        sweep = training_sweep(
+            run.spec, run.dataset, run.n_points, run.widths, run.steps, mc.n_draws, derive_seed(mc.seed, label)
+        )
+        for width in run.widths:
+            stats = DescrStatsW(np.log(sweep.loss_ratio.numpy()[sweep.width.numpy() == width]))
+            parts.append(Estimates.single(f"E log(L_T/L_0), {label}, m={width}", float(stats.mean),
+                                          float(stats.std_mean), float(stats.nobs - 1), int(stats.nobs)))
+    return Estimates.concat(parts)

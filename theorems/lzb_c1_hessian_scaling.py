@@ -9,12 +9,12 @@ R / sqrt(P), so ||H|| changes by < 1e-3 relative at m = 1024: the same scaling, 
 sup over the ball), and w0 + R g/|g| along the gradient of f, the direction gradient descent moves in
 (||H|| changes by 5-20 %, measured). The ball's constant grows with R: along g at R = 4, ||H|| is up
 to 1.4x its w0 value at m = 64 and ~1.03x at m = 1024, so the finite-width slope steepens to -0.57..-0.60
-(-0.50..-0.55 at R <= 2; measured, 4 networks); still inside the margin, but too close to it for the
-quick budget's 2 networks per width, hence R <= 2.
-
+(-0.50..-0.55 at R <= 2; measured, 4 networks); still inside the margin, but too close to it for a
+quick budget of a few networks per width, hence R <= 2.
 Drawn: depth 1..4, activation tanh/softplus/sigmoid/ReLU, input dim 1..8, one input of norm sqrt(d).
-Estimated: ||H|| by Lanczos on Hessian-vector products in float64 (``estimators.hessian``; relative
-residual <= 1e-3, so ||H|| is exact to 1e-3), n_draws fresh networks at each width 64..1024.
+Estimated: ||H|| by Lanczos on Hessian-vector products in float64 (``estimators.hessian``,
+``ball_hessian_slopes``; relative residual <= 1e-3, so ||H|| is exact to 1e-3), n_draws fresh networks
+at each width 64..1024.
 Decided: OLS slope (statsmodels) of log ||H|| on log m within -1/2 +- 0.2, alpha = 0.01 family-wise.
 The margin covers the O~ log factor: at depth 1 ||H|| is a maximum over m units, ~ sqrt(2 log m / m),
 whose local slope over 64..1024 is -1/2 + 1/(2 log m) ~ -0.41 (measured -0.44 for tanh).
@@ -24,32 +24,18 @@ softplus net: too close to alpha); a slope of 0 (the twin) is refuted with proba
 False twin: the Hessian norm does not vanish (slope 0 +- 0.2); drawn at depth 1..2 only (cheaper).
 """
 
-import numpy as np
-
-from engine.budget import MonteCarlo, Sizes
+from engine.budget import Sizes
 from engine.claim import Claim
-from engine.intervals import Estimates, within
-from engine.statistics import ols_slope
-from estimators.hessian import sweep_widths
-from models.strategies_lzb import WidthSweepCase, width_sweeps
-
-
-def hessian_norm_slopes(case: WidthSweepCase, mc: MonteCarlo) -> Estimates:
-    """Slopes of log ||H|| vs log width at w0, at w0 + R u (u random) and at w0 + R g/|g|."""
-    sweep = sweep_widths(case.spec, case.inputs, case.widths, mc.n_draws, mc.seed, radius=case.radius)
-    log_width = np.log(sweep.width.numpy())
-    columns = {"w0": sweep.hessian_norm, "w0+Ru": sweep.hessian_norm_random, "w0+Rg/|g|": sweep.hessian_norm_gradient}
-    return Estimates.concat(
-        [ols_slope(log_width, np.log(norm.numpy()), f"slope log|H| at {point}") for point, norm in columns.items()]
-    )
-
+from engine.intervals import within
+from estimators.hessian import ball_hessian_slopes
+from models.strategies_lzb import width_sweeps
 
 HESSIAN_SCALING = Claim(
     id="lzb2020.c1.hessian-norm-inverse-sqrt-width",
     statement="with a linear output, ||d^2 f/dw^2|| scales like width^-1/2 at w0 and in the ball B(w0, R)",
     citation="Liu, Zhu & Belkin, On the linearity of large non-linear models, NeurIPS 2020, Thm 3.2",
     draw=width_sweeps(radii=(1.0, 2.0)),
-    measure=hessian_norm_slopes,
+    measure=ball_hessian_slopes,
     prediction=-0.5,
     rule=within(0.2, quantity="slope of log||H|| on log width"),
     n_draws=Sizes(quick=3, standard=6, paper=12),

@@ -177,3 +177,16 @@ def test_bad_input_is_a_clear_error():
         PathCase(spec, ((1.0, 0.0, 0.0),), 1.0, "spiral")
     with pytest.raises(ValueError, match="one label per case"):
         LossCase(("a",), ())
+
+
+def test_path_change_estimates_are_deterministic_and_name_the_model():
+    from estimators.training import path_change_estimates
+
+    case = PathCase(LZBNet(2, 1, 8, "tanh"), ((0.6, 0.8), (1.0, 0.0)), 2.0, "arc")
+    mc = MonteCarlo(n_draws=1, seed=3)
+    linear = path_change_estimates(case, mc, "random features")
+    assert linear.estimate[0] == 0.0 and (linear.standard_error == 0).all()
+    network = path_change_estimates(case, mc, "LZB net")
+    assert (network.estimate > 1e-8).all() and "LZB net" in network.labels[0]
+    with pytest.raises(ValueError, match="model"):
+        path_change_estimates(case, mc, "kernel machine")
