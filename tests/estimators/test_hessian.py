@@ -22,7 +22,7 @@ from estimators.hessian import (
     sweep_widths,
 )
 from estimators.sampling import derive_seed
-from models.base import dense
+from models.base import ArchitectureSpec, dense
 from models.lzb import LZBNet
 from models.resnet import HuangFFNet
 
@@ -272,6 +272,7 @@ def test_untrained_matrices_and_shared_matrices_are_refused():
             h = torch.tanh(dense("W1", weights, h, 0.5, tape))
             return dense("v", weights, h, 0.5, tape)[..., 0]
 
+    ArchitectureSpec.registry.pop(Shared.kind)  # a test double: keep the registry to the real specs
     spec = Shared(3, 1, 3)
     with pytest.raises(ValueError, match="applied once"):
         hessian_spectral_norm(spec, draw_networks(spec, 0, 1), X)
