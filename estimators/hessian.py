@@ -14,26 +14,81 @@ lies in range(H) within S: ||H|| = ||H restricted to S||. Lanczos on S stores ve
 sum_W (fan_out + fan_in) instead of sum_W fan_out * fan_in (8 K instead of 3 M numbers at L = 4,
 m = 1024), so reorthogonalisation is free and each step costs one HVP, O(P).
 
+Spectral norm, not the top eigenvalue: Hessians of f are indefinite (the cross blocks between
+consecutive layers give eigenvalues of both signs), so the Ritz value of largest *modulus* is tracked;
+``SpectralNorm.eigenvalue`` keeps its sign. Ritz values interlace the spectrum, so |theta| <= ||H||.
+
 Convergence: Lanczos stops when the Ritz pair (theta, u) of largest |theta| has estimated residual
 beta_j |s_j| <= rtol |theta| / 2 for every network; the residual ||H u - theta u|| is then recomputed
-with one more HVP and reported (|theta - lambda| <= residual for some eigenvalue lambda).
+with one more HVP and reported (|theta - lambda| <= residual for some eigenvalue lambda). A network
+whose recomputed residual exceeds rtol |theta| raises ``LanczosNotConverged`` (unless the caller asks
+for ``allow_unconverged=True`` and reads ``SpectralNorm.converged``): no unconverged value is returned
+silently. Everything runs in float64 (weights are cast): the criterion is relative (rtol down to 1e-10
+in the tests against the dense Hessian) and each HVP sums O(P) terms, so float32 round-off (6e-8
+relative per term) would floor the attainable residual around 1e-5.
+
+API: ``hessian_spectral_norm`` (-> ``SpectralNorm``), ``hessian_vector_product`` (full-space H v),
+``gradient`` / ``gradient_norm`` (||grad f|| = sqrt(K(x, x))), ``ntk_gram`` (K over k inputs),
+``draw_networks``, ``random_direction`` / ``unit`` / ``shifted`` (ball points w0 + R u) and
+``sweep_widths`` (all of these per width for the LZB claims).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+from statsmodels.stats.weightstats import DescrStatsW
 from torch.func import grad, jvp
 
-from estimators.ntk import ntk_of_weights
+from engine.budget import MonteCarlo
+from engine.intervals import Estimates
+from engine.statistics import ols_slope
+from estimators.ntk import ntk_of_weights, sample_ntk
 from estimators.sampling import derive_seed
+from models.activations import OUTPUT_DERIVATIVES
 from models.base import ArchitectureSpec, Tape
+from models.lzb import LZBNet
+from models.strategies_lzb import WidthSweepCase
 from models.validation import positive_int
 
 Operator = Callable[[torch.Tensor], torch.Tensor]
 WeightDict = dict[str, torch.Tensor]
+
+
+class LanczosNotConverged(RuntimeError):
+    """Lanczos spent ``max_iter`` steps without reaching residual <= rtol * ||H|| for some network."""
+
+
+def check_weights(spec: ArchitectureSpec, weights: object, owner: str = "weights") -> WeightDict:
+    """Validate batched weights of ``spec`` (name -> (B, fan_out, fan_in), one B, finite reals) and return
+    them detached in float64; a ValueError naming the matrix otherwise."""
+    if not isinstance(weights, dict):
+        raise ValueError(f"{owner} must be a dict name -> (B, fan_out, fan_in) tensor, got {type(weights).__name__}")
+    shapes = spec.weight_shapes()
+    if set(weights) != set(shapes):
+        missing, extra = sorted(set(shapes) - set(weights)), sorted(set(weights) - set(shapes))
+        raise ValueError(f"{owner} must name exactly the matrices {list(shapes)}; missing {missing}, unknown {extra}")
+    checked, batch = {}, None
+    for name, shape in shapes.items():
+        value = weights[name]
+        if not isinstance(value, torch.Tensor) or value.is_complex() or value.dtype == torch.bool:
+            raise ValueError(f"{owner}[{name!r}] must be a real torch tensor, got {type(value).__name__}")
+        if value.ndim != 3 or tuple(value.shape[1:]) != shape:
+            raise ValueError(f"{owner}[{name!r}] must have shape (B, {shape[0]}, {shape[1]}), got {tuple(value.shape)}")
+        if batch is None:
+            batch = value.shape[0]
+        if value.shape[0] != batch or batch < 1:
+            raise ValueError(f"{owner} needs one batch size B >= 1 for every matrix; {name!r} has {value.shape[0]}")
+        value = value.detach().to(torch.float64)
+        if not torch.isfinite(value).all():
+            raise ValueError(f"{owner}[{name!r}] contains NaN or inf")
+        checked[name] = value
+    return checked
 
 
 @dataclass(frozen=True)
@@ -127,8 +182,13 @@ def output_sum(spec: ArchitectureSpec, x: torch.Tensor) -> Callable[[WeightDict]
 
 
 def hessian_vector_product(spec: ArchitectureSpec, weights: WeightDict, x: object, tangent: WeightDict) -> WeightDict:
-    """H_b v_b for every network b: weights and tangent name -> (B, out, in); forward-over-reverse."""
+    """H_b v_b for every network b: weights and tangent name -> (B, out, in); forward-over-reverse, float64.
+    The full-space product (matrix-sized tangents); ``hessian_spectral_norm`` uses the compressed one."""
+    weights = check_weights(spec, weights)
+    tangent = check_weights(spec, tangent, "tangent")
     first = next(iter(weights.values()))
+    if next(iter(tangent.values())).shape[0] != first.shape[0]:
+        raise ValueError("tangent and weights must hold the same number B of networks")
     return _hvp(spec, weights, _single_input(spec, x, first.shape[0]).to(first.device, first.dtype), tangent)
 
 
@@ -215,6 +275,8 @@ class _ShiftedWeights:
         return int(next(iter(self.weights.values())).shape[0])
 
     def apply_dense(self, name: str, h: torch.Tensor) -> torch.Tensor:
+        if name in self.inputs:  # the range-subspace reduction needs grad_W f = s delta h^T (one use)
+            raise ValueError(f"the Hessian estimator needs every matrix applied once; {name!r} is applied twice")
         self.inputs[name] = h
         u, w = self.parts[name]
         e_h, e_delta = self.subspace.e_h[name], self.subspace.e_delta[name]
@@ -260,17 +322,24 @@ def hessian_spectral_norm(
     seed: int = 0,
     max_iter: int = 200,
     rtol: float = 1e-6,
+    allow_unconverged: bool = False,
 ) -> SpectralNorm:
-    """||d^2 f(x; w_b) / dw^2||_2 for B networks (weights name -> (B, out, in), float64), one input x.
+    """||d^2 f(x; w_b) / dw^2||_2 = max |eigenvalue| for B networks (weights name -> (B, out, in), cast to
+    float64), at one input x.
 
     Lanczos on the exact range subspace S (module docstring), start vector seeded by
-    ``derive_seed(seed, "lanczos-start")``; the reported residual is recomputed from a fresh HVP.
+    ``derive_seed(seed, "lanczos-start")``; the reported residual ||H u - theta u|| is recomputed from a
+    fresh HVP. Raises ``LanczosNotConverged`` if it exceeds ``rtol * ||H||`` for some network after
+    ``max_iter`` steps, unless ``allow_unconverged`` (then read ``SpectralNorm.converged``).
     """
     _check_trained(spec)
+    positive_int("hessian_spectral_norm", "max_iter", max_iter)
+    if not (isinstance(rtol, int | float) and 0 < rtol < 1):
+        raise ValueError(f"hessian_spectral_norm.rtol must be in (0, 1), got {rtol!r}")
+    weights = check_weights(spec, weights)
     first = next(iter(weights.values()))
     batch, dtype = first.shape[0], first.dtype
     inputs = _single_input(spec, x, batch).to(first.device, dtype)
-    weights = {k: v.detach() for k, v in weights.items()}
     subspace, _ = _range_subspace(spec, weights, inputs)
     operator = _compressed_hvp(spec, weights, inputs, subspace)
     dim = sum(subspace.e_delta[n].shape[1] + subspace.e_h[n].shape[1] for n in subspace.names)
@@ -279,22 +348,39 @@ def hessian_spectral_norm(
     ritz, vector, _, iterations = lanczos_extreme(operator, start, max_iter=max_iter, rtol=rtol)
     residual = (operator(vector) - ritz[:, None] * vector).norm(dim=1) / vector.norm(dim=1)
     norm = ritz.abs()
-    return SpectralNorm(norm, ritz, residual, residual <= rtol * norm, iterations)
+    result = SpectralNorm(norm, ritz, residual, residual <= rtol * norm, iterations)
+    if not allow_unconverged and not bool(result.converged.all()):
+        bad = (~result.converged).nonzero().flatten().tolist()
+        raise LanczosNotConverged(
+            f"Lanczos did not reach residual <= {rtol:g} * ||H|| in {iterations} steps for networks {bad}: "
+            f"||H|| ~ {norm[bad].tolist()}, residuals {residual[bad].tolist()}; raise max_iter or rtol"
+        )
+    return result
 
 
 def gradient_norm(spec: ArchitectureSpec, weights: WeightDict, x: object) -> torch.Tensor:
-    """||grad_w f(x; w_b)|| over all weights for B networks: sqrt(sum_W s^2 |delta|^2 |h|^2) = sqrt(K(x, x))."""
+    """||grad_w f(x; w_b)|| over all weights for B networks (B,): sqrt(sum_W s^2 |delta|^2 |h|^2) = sqrt(K(x, x))."""
+    weights = check_weights(spec, weights)
     first = next(iter(weights.values()))
     inputs = _single_input(spec, x, first.shape[0]).to(first.device, first.dtype)
     return _range_subspace(spec, weights, inputs)[1].sqrt()
 
 
+def gradient(spec: ArchitectureSpec, weights: WeightDict, x: object) -> WeightDict:
+    """grad_w f(x; w_b) of B networks at one input: name -> (B, fan_out, fan_in), float64 (reverse mode)."""
+    weights = check_weights(spec, weights)
+    first = next(iter(weights.values()))
+    return grad(output_sum(spec, _single_input(spec, x, first.shape[0]).to(first.device, first.dtype)))(weights)
+
+
 def ntk_gram(spec: ArchitectureSpec, weights: WeightDict, inputs: object) -> torch.Tensor:
-    """Empirical NTK Gram matrix K(x_i, x_j; w_b) over all trained matrices: (B, k, k) for k inputs."""
+    """Empirical NTK Gram matrix K(x_i, x_j; w_b) over all trained matrices: (B, k, k) for k inputs, float64
+    (per-layer factorisation, ``estimators.ntk.ntk_of_weights``)."""
+    weights = check_weights(spec, weights)
     first = next(iter(weights.values()))
     x = spec.check_inputs(inputs).to(first.device, first.dtype)
     trained = spec.trained()
-    _, grams = ntk_of_weights(spec, {k: v.detach() for k, v in weights.items()}, x)
+    _, grams = ntk_of_weights(spec, weights, x)
     mask = torch.tensor([name in trained for name in spec.weight_shapes()], device=grams.device)
     return grams[:, mask].sum(dim=1)
 
@@ -313,13 +399,20 @@ def draw_networks(
     return {name: torch.stack(p) for name, p in parts.items()}
 
 
+def unit(direction: WeightDict) -> WeightDict:
+    """direction / ||direction|| per network (norm over all matrices); a ValueError for a zero direction."""
+    total = sum(r.pow(2).sum(dim=(1, 2)) for r in direction.values()).sqrt()  # type: ignore[union-attr]
+    if not bool((total > 0).all()):
+        raise ValueError("cannot normalise a zero direction (a network with grad f = 0?)")
+    return {k: r / total[:, None, None] for k, r in direction.items()}
+
+
 def random_direction(weights: WeightDict, seed: int) -> WeightDict:
     """A uniformly random unit vector u in the full weight space of each network (sum_W ||u_W||_F^2 = 1)."""
     first = next(iter(weights.values()))
     generator = torch.Generator(device=first.device).manual_seed(derive_seed(seed, "direction"))
-    raw = {k: torch.randn(v.shape, generator=generator, dtype=v.dtype, device=v.device) for k, v in weights.items()}
-    total = sum(r.pow(2).sum(dim=(1, 2)) for r in raw.values()).sqrt()  # type: ignore[union-attr]
-    return {k: r / total[:, None, None] for k, r in raw.items()}
+    draws = {k: torch.randn(v.shape, generator=generator, dtype=v.dtype, device=v.device) for k, v in weights.items()}
+    return unit(draws)
 
 
 def shifted(weights: WeightDict, direction: WeightDict, radius: float) -> WeightDict:
@@ -327,59 +420,150 @@ def shifted(weights: WeightDict, direction: WeightDict, radius: float) -> Weight
     return {k: v + radius * direction[k] for k, v in weights.items()}
 
 
+BALL_POINTS = ("random", "gradient")
+
+
 @dataclass(frozen=True)
 class WidthSweep:
-    """Per network (N rows, ``n_networks`` per width): width, ||H_f|| at w0 and at w0 + R u, ||grad f||,
-    and for the pre-output z (the spec with a linear output, same weights): z, ||grad z||, ||H_z||."""
+    """Per network (N rows, ``n_networks`` per width), float64 (N,) each: ``width``; ||H_f|| at w0
+    (``hessian_norm``), at w0 + R u for a uniformly random unit u (``hessian_norm_random``) and for
+    u = grad f / ||grad f|| (``hessian_norm_gradient``; NaN without a ball); ||grad f||; and for the
+    pre-output z (the spec with a linear output, same weights): z, ||grad z|| and ||H_z|| (NaN unless
+    asked). ``max_relative_residual``: the largest Lanczos residual / ||H|| of the sweep."""
 
     width: torch.Tensor
     hessian_norm: torch.Tensor
-    hessian_norm_ball: torch.Tensor
+    hessian_norm_random: torch.Tensor
+    hessian_norm_gradient: torch.Tensor
     gradient_norm: torch.Tensor
     preoutput: torch.Tensor
     preoutput_gradient_norm: torch.Tensor
+    preoutput_hessian_norm: torch.Tensor
     max_relative_residual: float
 
 
 def sweep_widths(
-    spec: ArchitectureSpec,
+    spec: LZBNet,
     x: object,
     widths: tuple[int, ...],
     n_networks: int,
     seed: int,
+    *,
     radius: float = 0.0,
+    preoutput_hessian: bool = False,
     rtol: float = 1e-3,
     max_iter: int = 300,
 ) -> WidthSweep:
     """Hessian and gradient norms of ``n_networks`` fresh networks at each width (``spec`` with its
-    ``width`` field replaced; seeds ``derive_seed(seed, width)``). Raises if Lanczos did not reach
-    residual <= rtol * ||H|| (rtol = 1e-3 bounds the relative error of ||H|| by 1e-3)."""
-    import dataclasses
-
-    if not (radius >= 0 and radius == radius):
-        raise ValueError(f"sweep_widths.radius must be >= 0, got {radius!r}")
+    ``width`` field replaced; weights from ``derive_seed(seed, width)``). ``radius`` > 0 adds the two ball
+    points w0 + R u (``BALL_POINTS``); ``preoutput_hessian`` adds ||H_z||. Lanczos must reach
+    residual <= rtol * ||H|| (rtol = 1e-3 bounds the relative error of ||H|| by 1e-3), else
+    ``LanczosNotConverged``."""
+    if not isinstance(spec, LZBNet):
+        raise ValueError(f"sweep_widths needs an LZBNet spec (it replaces the width), got {type(spec).__name__}")
+    if not (isinstance(radius, int | float) and math.isfinite(radius) and radius >= 0):
+        raise ValueError(f"sweep_widths.radius must be finite and >= 0, got {radius!r}")
+    if len(widths) < 1:
+        raise ValueError("sweep_widths needs at least one width")
+    for width in widths:
+        positive_int("sweep_widths", "widths[i]", width)
+    positive_int("sweep_widths", "n_networks", n_networks)
+    nan = torch.full((n_networks,), math.nan, dtype=torch.float64)
     rows: dict[str, list[torch.Tensor]] = {f.name: [] for f in dataclasses.fields(WidthSweep)[:-1]}
     worst = 0.0
+
+    def norm_at(at: LZBNet, point: WeightDict, key: str) -> torch.Tensor:
+        nonlocal worst
+        key_seed = derive_seed(seed, at.width, key)
+        result = hessian_spectral_norm(at, point, x, seed=key_seed, rtol=rtol, max_iter=max_iter)
+        worst = max(worst, float((result.residual / result.norm.clamp_min(torch.finfo(torch.float64).tiny)).max()))
+        return result.norm
+
     for width in widths:
-        at_width = dataclasses.replace(spec, width=width)  # type: ignore[type-var]
-        linear = dataclasses.replace(at_width, output_activation="identity")  # type: ignore[type-var]
+        at_width = dataclasses.replace(spec, width=width)
+        linear = dataclasses.replace(at_width, output_activation="identity")
         weights = draw_networks(at_width, derive_seed(seed, width), n_networks)
-        points = {"hessian_norm": weights}
-        if radius > 0:
-            points["hessian_norm_ball"] = shifted(weights, random_direction(weights, derive_seed(seed, width)), radius)
-        for key, point in points.items():
-            result = hessian_spectral_norm(
-                at_width, point, x, seed=derive_seed(seed, width, key), rtol=rtol, max_iter=max_iter
-            )
-            if not bool(result.converged.all()):
-                raise RuntimeError(f"Lanczos did not converge at width {width}: residuals {result.residual.tolist()}")
-            worst = max(worst, float((result.residual / result.norm).max()))
-            rows[key].append(result.norm)
-        if radius == 0:
-            rows["hessian_norm_ball"].append(torch.full((n_networks,), float("nan"), dtype=torch.float64))
         rows["width"].append(torch.full((n_networks,), float(width), dtype=torch.float64))
+        rows["hessian_norm"].append(norm_at(at_width, weights, "hessian_norm"))
+        for point in BALL_POINTS:
+            if radius == 0:
+                rows[f"hessian_norm_{point}"].append(nan)
+                continue
+            if point == "random":
+                direction = random_direction(weights, derive_seed(seed, width))
+            else:
+                direction = unit(gradient(at_width, weights, x))
+            rows[f"hessian_norm_{point}"].append(norm_at(at_width, shifted(weights, direction, radius), point))
         rows["gradient_norm"].append(gradient_norm(at_width, weights, x))
         inputs = linear.check_inputs(x).expand(n_networks, -1, -1)
         rows["preoutput"].append(linear.apply(weights, inputs)[:, 0])
         rows["preoutput_gradient_norm"].append(gradient_norm(linear, weights, x))
+        rows["preoutput_hessian_norm"].append(norm_at(linear, weights, "preoutput") if preoutput_hessian else nan)
     return WidthSweep(**{k: torch.cat(v) for k, v in rows.items()}, max_relative_residual=worst)
+
+
+# --- measures of the LZB claims (theorems/lzb_c2_*, lzb_c3_*): sweeps -> Estimates -----------------
+
+RANK_ONE_DRAWS = 50  # sampler networks per Lanczos network for the rank-one slope
+LANCZOS_SLACK = 2e-3  # 2 * rtol of sweep_widths: the most a correct Lanczos can miss an exact inequality by
+CORRECTION_EXPONENT = -0.3  # -1/2 + the C1 margin
+
+
+def ball_hessian_slopes(case: WidthSweepCase, mc: MonteCarlo) -> Estimates:
+    """Slopes of log ||H|| on log width at w0, at w0 + R u (u uniform unit) and at w0 + R g/|g| (R = case.radius)."""
+    sweep = sweep_widths(case.spec, case.inputs, case.widths, mc.n_draws, mc.seed, radius=case.radius)
+    log_width = np.log(sweep.width.numpy())
+    columns = {"w0": sweep.hessian_norm, "w0+Ru": sweep.hessian_norm_random, "w0+Rg/|g|": sweep.hessian_norm_gradient}
+    return Estimates.concat(
+        [ols_slope(log_width, np.log(norm.numpy()), f"slope log|H| at {point}") for point, norm in columns.items()]
+    )
+
+
+def hessian_norm_slope(case: WidthSweepCase, mc: MonteCarlo) -> Estimates:
+    """OLS slope of log ||H_f|| at w0 on log width, ``mc.n_draws`` Lanczos networks per width."""
+    sweep = sweep_widths(case.spec, case.inputs, case.widths, mc.n_draws, mc.seed)
+    return ols_slope(np.log(sweep.width.numpy()), np.log(sweep.hessian_norm.numpy()), "slope log|H|")
+
+
+def rank_one_nonvanishing(case: WidthSweepCase, mc: MonteCarlo) -> Estimates:
+    """(a) slope of log R1, R1 = |s''(z)| ||grad z||^2, on log width (z, ||grad z||^2 = K_z(x, x) from the exact
+    sampler, RANK_ONE_DRAWS * n_draws networks per width); (b) E ||H_f|| / R1 - 1 at the largest width (Lanczos)."""
+    second = OUTPUT_DERIVATIVES[case.spec.output_activation][1]
+    log_width, log_rank_one = [], []
+    for width in case.widths:
+        linear = dataclasses.replace(case.spec, width=width, output_activation="identity")
+        n = RANK_ONE_DRAWS * mc.n_draws
+        draws = sample_ntk(linear, case.inputs, n, derive_seed(mc.seed, "rank-one", width), sampler=mc.sampler,
+                           device=mc.device)
+        log_rank_one.append(np.log((second(draws.outputs[:, 0]).abs() * draws.gram[:, 0, 0]).numpy()))
+        log_width.append(np.full(n, np.log(width)))
+    sweep = sweep_widths(case.spec, case.inputs, (max(case.widths),), mc.n_draws, mc.seed)
+    rank_one = second(sweep.preoutput).abs() * sweep.preoutput_gradient_norm**2
+    ratio = DescrStatsW((sweep.hessian_norm / rank_one - 1.0).numpy())
+    return Estimates.concat(
+        [
+            ols_slope(np.concatenate(log_width), np.concatenate(log_rank_one), "slope log s''(z)|grad z|^2"),
+            Estimates.single(f"E|H_f|/(s''|grad z|^2) - 1 at m={max(case.widths)}", float(ratio.mean),
+                             float(ratio.std_mean), float(ratio.nobs - 1), int(ratio.nobs)),
+        ]
+    )
+
+
+def rank_one_bound(case: WidthSweepCase, mc: MonteCarlo, factor: float = 1.0) -> Estimates:
+    """(a) worst relative violation of ||H_f|| >= factor |s''| ||grad z||^2 - |s'| ||H_z|| over all networks
+    and widths, minus LANCZOS_SLACK (deterministic: standard error 0); (b) slope of log ||H_z|| minus
+    CORRECTION_EXPONENT."""
+    sweep = sweep_widths(case.spec, case.inputs, case.widths, mc.n_draws, mc.seed, preoutput_hessian=True)
+    first, second = OUTPUT_DERIVATIVES[case.spec.output_activation]
+    correction = first(sweep.preoutput).abs() * sweep.preoutput_hessian_norm
+    bound = factor * second(sweep.preoutput).abs() * sweep.preoutput_gradient_norm**2 - correction
+    violation = float(((bound - sweep.hessian_norm) / sweep.hessian_norm).max())
+    slope = ols_slope(np.log(sweep.width.numpy()), np.log(sweep.preoutput_hessian_norm.numpy()), "")
+    return Estimates.concat(
+        [
+            Estimates.single(f"max violation of the bound (x{factor:g}) - {LANCZOS_SLACK:g}",
+                             violation - LANCZOS_SLACK, 0.0, 1.0, len(sweep.width)),
+            Estimates(slope.estimate - CORRECTION_EXPONENT, slope.standard_error, slope.dof,
+                      (f"slope log|H_z| - ({CORRECTION_EXPONENT:g})",), slope.n_samples),
+        ]
+    )

@@ -17,3 +17,17 @@ ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": torch.sigmoid,
     "softplus": torch.nn.functional.softplus,
 }
+
+
+def _sigmoid_slope(u: torch.Tensor) -> torch.Tensor:
+    s = torch.sigmoid(u)
+    return s * (1 - s)
+
+
+# (s', s'') of the output activations f = s(z) (Liu, Zhu & Belkin Sec. 4: H_f = s' H_z + s'' grad z grad z^T)
+OUTPUT_DERIVATIVES: dict[str, tuple[Activation, Activation]] = {
+    "identity": (torch.ones_like, torch.zeros_like),
+    "tanh": (lambda u: 1 - torch.tanh(u) ** 2, lambda u: -2 * torch.tanh(u) * (1 - torch.tanh(u) ** 2)),
+    "sigmoid": (_sigmoid_slope, lambda u: _sigmoid_slope(u) * (1 - 2 * torch.sigmoid(u))),
+    "softplus": (torch.sigmoid, _sigmoid_slope),
+}

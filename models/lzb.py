@@ -18,6 +18,8 @@ from models.validation import normalise, one_of, positive_int
 
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "softplus")
 OUTPUT_ACTIVATIONS = ("identity", "tanh", "sigmoid", "softplus")
+DATASETS = ("synthetic", "digits")  # training sets of ``estimators.training.training_set``
+PATHS = ("line", "arc")  # paths in weight space of ``estimators.training.path_change``
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Statement: in NTK parameterisation ||grad_w f(x)||^2 = K(x, x) converges to the 
 ||grad f|| neither grows nor vanishes with width; this is why R ||H|| / ||grad f|| -> 0 bounds the
 relative kernel change. Reading: log ||grad f|| vs log m has slope 0.
 
-Drawn: as for the Hessian claim (depth 1..4, tanh/softplus/sigmoid/ReLU, one unit input).
+Drawn: as for the Hessian claim (depth 1..4, tanh/softplus/sigmoid/ReLU, input dim 1..8, one input of norm sqrt(d)).
 Estimated: ||grad f|| = sqrt(K(x, x)) of n_draws networks per width 64..1024 (exact low-rank sampler,
 float64, ``estimators.sample_ntk``). Decided: OLS slope within 0 +- 0.1, alpha = 0.01.
 Power: sqrt(K) has relative SD ~ c / sqrt(m) (c < 2 at depth 4), so with 200 networks per width the
@@ -42,7 +42,7 @@ GRADIENT_CONSTANT = Claim(
     id="lzb2020.c1.gradient-norm-constant",
     statement="with a linear output, ||grad_w f|| stays Theta(1) in width (slope of log||grad f|| is 0)",
     citation="Liu, Zhu & Belkin, On the linearity of large non-linear models, NeurIPS 2020, Sec. 3",
-    draw=width_sweeps(activations=("tanh", "softplus", "sigmoid")),
+    draw=width_sweeps(),
     measure=gradient_norm_slope,
     prediction=0.0,
     rule=within(0.1, quantity="slope of log||grad f|| on log width"),

@@ -6,15 +6,25 @@ import pytest
 import torch
 
 from estimators.hessian import (
+    LanczosNotConverged,
+    _compressed_hvp,
+    _range_subspace,
+    _single_input,
     draw_networks,
+    gradient,
     gradient_norm,
     hessian_spectral_norm,
     hessian_vector_product,
     lanczos_extreme,
     ntk_gram,
+    random_direction,
+    shifted,
     sweep_widths,
 )
+from estimators.sampling import derive_seed
+from models.base import ArchitectureSpec, dense
 from models.lzb import LZBNet
+from models.resnet import HuangFFNet
 
 X = [[0.6, 0.0, 0.8]]
 
@@ -43,9 +53,90 @@ def test_spectral_norm_matches_dense_hessian(activation, output, bottleneck):
     result = hessian_spectral_norm(spec, weights, X, seed=1, rtol=1e-10)
     for b in range(3):
         f, theta = flat_function(spec, weights, b)
-        dense = torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, theta)).abs().max()
-        assert abs(result.norm[b] - dense) <= 1e-8 * max(1.0, float(dense))
+        eigenvalues = torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, theta))
+        dominant = eigenvalues[eigenvalues.abs().argmax()]
+        assert abs(result.norm[b] - dominant.abs()) <= 1e-8 * max(1.0, float(dominant.abs()))
+        if eigenvalues.max() + eigenvalues.min() != 0:  # no +- tie: the sign is determined
+            assert abs(result.eigenvalue[b] - dominant) <= 1e-8 * max(1.0, float(dominant.abs()))
     assert result.converged.all() and (result.residual <= 1e-10 * result.norm).all()
+
+
+def test_spectral_norm_is_largest_modulus_not_largest_eigenvalue():
+    """Networks whose dominant eigenvalue is negative: max |lambda| is found, not max lambda."""
+    spec = LZBNet(3, 3, 5, "tanh", "identity", 2, 2)
+    weights = draw_networks(spec, 11, 3)
+    result = hessian_spectral_norm(spec, weights, X, seed=1, rtol=1e-10)
+    negative = 0
+    for b in range(3):
+        f, theta = flat_function(spec, weights, b)
+        eigenvalues = torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, theta))
+        if -eigenvalues.min() > eigenvalues.max() * (1 + 1e-3):
+            negative += 1
+            assert result.eigenvalue[b] < 0 and abs(result.norm[b] + eigenvalues.min()) < 1e-8
+            assert result.norm[b] > eigenvalues.max() * (1 + 1e-3)
+    assert negative >= 2  # networks 1 and 2 of this seed (checked against the dense spectrum)
+
+
+@pytest.mark.parametrize("output", ["identity", "softplus"])
+def test_spectral_norm_matches_dense_away_from_init(output):
+    """At w0 + R u (a ball point) and at a point with O(1) weights shifted along grad f."""
+    spec = LZBNet(2, 2, 6, "softplus", output)
+    weights = draw_networks(spec, 4, 2)
+    along_gradient = shifted(weights, gradient(spec, weights, X[0][:2]), 1.0)
+    for point in (shifted(weights, random_direction(weights, 9), 3.0), along_gradient):
+        result = hessian_spectral_norm(spec, point, [X[0][:2]], rtol=1e-10)
+        for b in range(2):
+            f, theta = flat_function(spec, point, b, [X[0][:2]])
+            dense = torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, theta)).abs().max()
+            assert abs(result.norm[b] - dense) <= 1e-8 * max(1.0, float(dense))
+
+
+def test_compressed_operator_is_the_hessian_on_the_range_subspace():
+    """E^T H E c = the compressed HVP, with E the isometry onto S, and H v lies in S for any v."""
+    spec = LZBNet(3, 2, 5, "tanh", "sigmoid", 3, 1)
+    weights = draw_networks(spec, 2, 2)
+    inputs = _single_input(spec, X, 2)
+    subspace, _ = _range_subspace(spec, weights, inputs)
+    operator = _compressed_hvp(spec, weights, inputs, subspace)
+    dim = sum(subspace.e_delta[n].shape[1] + subspace.e_h[n].shape[1] for n in subspace.names)
+    c = subspace.project(torch.randn(2, dim, generator=torch.Generator().manual_seed(3), dtype=torch.float64))
+    expanded = subspace.expand(c)
+    assert torch.allclose(subspace.compress(expanded), c, atol=1e-12)  # E^T E = I on S
+    full = hessian_vector_product(spec, weights, X, expanded)
+    assert torch.allclose(subspace.compress(full), operator(c), atol=1e-12)
+    tangent = draw_networks(spec, 8, 2)  # an arbitrary v: H v in S, so E E^T H v = H v
+    product = hessian_vector_product(spec, weights, X, tangent)
+    back = subspace.expand(subspace.compress(product))
+    for name in product:
+        assert torch.allclose(back[name], product[name], atol=1e-12)
+
+
+def test_unconverged_lanczos_raises_unless_allowed():
+    spec = LZBNet(3, 2, 32, "tanh")
+    weights = draw_networks(spec, 0, 2)
+    with pytest.raises(LanczosNotConverged, match="max_iter"):
+        hessian_spectral_norm(spec, weights, X, max_iter=2, rtol=1e-10)
+    result = hessian_spectral_norm(spec, weights, X, max_iter=2, rtol=1e-10, allow_unconverged=True)
+    assert not result.converged.any() and (result.residual > 1e-10 * result.norm).all()
+    assert result.iterations == 2
+
+
+def test_start_vector_does_not_change_the_norm():
+    spec = LZBNet(3, 3, 64, "relu")
+    weights = draw_networks(spec, 6, 3)
+    first = hessian_spectral_norm(spec, weights, X, seed=0, rtol=1e-8)
+    second = hessian_spectral_norm(spec, weights, X, seed=1, rtol=1e-8)
+    assert torch.allclose(first.norm, second.norm, rtol=1e-7)
+
+
+def test_float32_weights_are_computed_in_float64():
+    spec = LZBNet(3, 2, 6, "tanh")
+    weights = draw_networks(spec, 1, 2)
+    single = {k: v.float() for k, v in weights.items()}
+    result = hessian_spectral_norm(spec, single, X, rtol=1e-10)
+    assert result.norm.dtype == torch.float64
+    reference = hessian_spectral_norm(spec, {k: v.double() for k, v in single.items()}, X, rtol=1e-10)
+    assert torch.equal(result.norm, reference.norm)
 
 
 def test_hessian_vector_product_and_gradient_match_dense():
@@ -63,13 +154,22 @@ def test_hessian_vector_product_and_gradient_match_dense():
         assert abs(gradient_norm(spec, weights, [X[0][:2]])[b] - gradient.norm()) < 1e-10
 
 
-def test_lanczos_on_a_known_spectrum_reports_residual():
-    eigenvalues = torch.tensor([[-3.0, 1.0, 2.0, 2.9] + [0.5] * 46], dtype=torch.float64)
+@pytest.mark.parametrize(
+    "spectrum, dominant",
+    [
+        ([-3.0, 1.0, 2.0, 2.9] + [0.5] * 46, -3.0),  # largest algebraic (2.9) is not the largest modulus
+        ([3.0, -2.99, 1.0, *torch.linspace(-2, 2, 47).tolist()], 3.0),  # near +- tie
+        ([-1e-3, 5e-4] + [0.0] * 48, -1e-3),  # tiny norm: the criterion is relative
+    ],
+)
+def test_lanczos_on_a_known_spectrum_reports_residual(spectrum, dominant):
     basis = torch.linalg.qr(torch.randn(50, 50, generator=torch.Generator().manual_seed(0), dtype=torch.float64))[0]
-    matrix = basis @ torch.diag(eigenvalues[0]) @ basis.T
-    ritz, vector, _residual, iterations = lanczos_extreme(lambda v: v @ matrix, torch.ones(1, 50, dtype=torch.float64))
-    assert abs(float(ritz) + 3.0) < 1e-10 and iterations <= 50
-    assert float((vector @ matrix - ritz * vector).norm()) < 1e-5
+    matrix = basis @ torch.diag(torch.tensor(spectrum, dtype=torch.float64)) @ basis.T
+    start = torch.randn(1, 50, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    ritz, vector, residual, iterations = lanczos_extreme(lambda v: v @ matrix, start, rtol=1e-9)
+    assert abs(float(ritz) - dominant) < 1e-8 * abs(dominant) and iterations <= 50
+    recomputed = float((vector @ matrix - ritz * vector).norm())
+    assert recomputed <= 1e-9 * abs(dominant) and float(residual) <= 0.5e-9 * abs(dominant)
 
 
 def test_ntk_gram_diagonal_is_squared_gradient_norm():
@@ -80,11 +180,32 @@ def test_ntk_gram_diagonal_is_squared_gradient_norm():
 
 def test_sweep_shapes_and_linear_output_scaling():
     spec = LZBNet(3, 1, 16, "relu")
-    sweep = sweep_widths(spec, X, (16, 64), 2, seed=0, radius=1.0)
+    sweep = sweep_widths(spec, X, (16, 64), 2, seed=0, radius=1.0, preoutput_hessian=True)
     assert sweep.width.tolist() == [16, 16, 64, 64]
-    # depth-1 ReLU: ||H|| = max_i relu'(y_i) |x| / sqrt(d m) exactly (one active unit suffices)
+    # depth-1 ReLU: H = [[0, B], [B^T, 0]] with B_i = relu'(y_i) x / sqrt(d m) (v_i with W_i), so
+    # ||H|| = |x| / sqrt(d m) exactly, at w0 and at every point keeping one unit active
     expected = 1.0 / (3 * sweep.width) ** 0.5
-    assert torch.allclose(sweep.hessian_norm, expected, rtol=1e-9)
+    for column in (sweep.hessian_norm, sweep.hessian_norm_random, sweep.hessian_norm_gradient):
+        assert torch.allclose(column, expected, rtol=1e-9)
+    assert torch.allclose(sweep.preoutput_hessian_norm, sweep.hessian_norm, rtol=1e-9)  # the output is linear
+    assert sweep.max_relative_residual <= 1e-3
+
+
+def test_sweep_ball_points_and_preoutput_match_direct_calls():
+    spec = LZBNet(3, 2, 8, "tanh", "softplus")
+    sweep = sweep_widths(spec, X, (8,), 2, seed=5, radius=2.0, preoutput_hessian=True)
+    weights = draw_networks(spec, derive_seed(5, 8), 2)
+    ball = shifted(weights, random_direction(weights, derive_seed(5, 8)), 2.0)
+    assert torch.allclose(sweep.hessian_norm_random, hessian_spectral_norm(spec, ball, X, rtol=1e-9).norm, rtol=2e-3)
+    g = gradient(spec, weights, X)
+    assert torch.allclose(sweep.gradient_norm, sum(v.pow(2).sum(dim=(1, 2)) for v in g.values()).sqrt())
+    linear = dataclasses.replace(spec, output_activation="identity")
+    direct = hessian_spectral_norm(linear, weights, X, rtol=1e-9).norm
+    assert torch.allclose(sweep.preoutput_hessian_norm, direct, rtol=2e-3)
+    assert torch.allclose(sweep.preoutput_gradient_norm, gradient_norm(linear, weights, X))
+    no_ball = sweep_widths(spec, X, (8,), 2, seed=5)
+    assert no_ball.hessian_norm_random.isnan().all() and no_ball.preoutput_hessian_norm.isnan().all()
+    assert torch.equal(no_ball.hessian_norm, sweep.hessian_norm)
 
 
 def test_bad_input():
@@ -96,8 +217,62 @@ def test_bad_input():
         hessian_spectral_norm(spec, weights, [[float("nan"), 0, 0]])
     with pytest.raises(ValueError, match="max_iter"):
         hessian_spectral_norm(spec, weights, X, max_iter=0)
+    with pytest.raises(ValueError, match="rtol"):
+        hessian_spectral_norm(spec, weights, X, rtol=0.0)
     with pytest.raises(ValueError, match="radius"):
         sweep_widths(spec, X, (4, 8), 1, 0, radius=float("nan"))
+    with pytest.raises(ValueError, match="widths"):
+        sweep_widths(spec, X, (4, 0), 1, 0)
+    with pytest.raises(ValueError, match="LZBNet"):
+        sweep_widths(HuangFFNet(3, 2, 4, train_all=True), X, (4, 8), 1, 0)
     with pytest.raises(ValueError, match="n_networks"):
         draw_networks(spec, 0, 0)
     assert dataclasses.is_dataclass(sweep_widths(spec, X, (4, 8), 1, 0))
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda w: {k: v for k, v in w.items() if k != "v"}, "missing \\['v'\\]"),
+        (lambda w: w | {"W9": w["v"]}, "unknown \\['W9'\\]"),
+        (lambda w: w | {"W1": w["W1"][0]}, "W1.*shape \\(B, 4, 3\\)"),
+        (lambda w: w | {"W1": w["W1"].transpose(1, 2)}, "W1.*shape"),
+        (lambda w: w | {"v": torch.cat([w["v"], w["v"]])}, "batch size"),
+        (lambda w: w | {"v": w["v"] * float("nan")}, "v.*NaN"),
+        (lambda w: w | {"v": w["v"].numpy()}, "v.*real torch tensor"),
+        (lambda w: list(w.values()), "dict"),
+    ],
+)
+def test_bad_weights_are_clear_errors(mutate, message):
+    spec = LZBNet(3, 1, 4)
+    weights = draw_networks(spec, 0, 1)
+    for call in (
+        lambda w: hessian_spectral_norm(spec, w, X),
+        lambda w: gradient_norm(spec, w, X),
+        lambda w: ntk_gram(spec, w, X),
+        lambda w: hessian_vector_product(spec, w, X, weights),
+    ):
+        with pytest.raises(ValueError, match=message):
+            call(mutate(weights))
+
+
+def test_untrained_matrices_and_shared_matrices_are_refused():
+    with pytest.raises(ValueError, match="every matrix trained"):
+        hessian_spectral_norm(HuangFFNet(3, 2, 4), draw_networks(HuangFFNet(3, 2, 4), 0, 1), X)
+
+    @dataclasses.dataclass(frozen=True)
+    class Shared(LZBNet):  # applies W1 twice: the range-subspace reduction does not hold
+        kind = "lzb-shared-test"
+
+        def weight_shapes(self):
+            return {"W1": (3, 3), "v": (1, 3)}
+
+        def apply(self, weights, x, tape=None):
+            h = torch.tanh(dense("W1", weights, x, 0.5, tape))
+            h = torch.tanh(dense("W1", weights, h, 0.5, tape))
+            return dense("v", weights, h, 0.5, tape)[..., 0]
+
+    ArchitectureSpec.registry.pop(Shared.kind)  # a test double: keep the registry to the real specs
+    spec = Shared(3, 1, 3)
+    with pytest.raises(ValueError, match="applied once"):
+        hessian_spectral_norm(spec, draw_networks(spec, 0, 1), X)
