@@ -77,8 +77,8 @@ def describe(result: ClaimResult) -> str:
         f"p(equivalence) = {d.p_equivalence:.3g}, n = {d.n_samples}",
         f"  examples: {len(result.examples)}, claim seed {result.seed}",
     ]
-    worst = max(result.examples, key=lambda e: max(abs(c.statistic) for c in e.comparisons))
-    lines.append(f"  most extreme example (seed {worst.seed}): {json.dumps(worst.example, default=str)[:400]}")
+    decisive = next(e for e in result.examples if d in e.comparisons)
+    lines.append(f"  decisive example (seed {decisive.seed}): {json.dumps(decisive.example, default=str)[:400]}")
     return "\n".join(lines)
 
 

@@ -18,8 +18,6 @@ Writes DIR/huang_gamma_sweep.json, .csv and .png (log-log distance vs L); prints
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import time
 from pathlib import Path
@@ -28,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from estimators.analytic import analytic_kernels, kernels_at_depths, unit_circle
+from experiments.outputs import pyplot, write_data
 from models.resnet import HuangFFNet, HuangResNet
 
 BUDGETS = {"quick": (10, 100, 1000), "paper": (10, 100, 1000, 10_000, 100_000)}
@@ -79,17 +78,8 @@ def ffnet_rows(depths: tuple[int, ...]) -> list[dict]:
 
 def write(resnet: list[dict], ffnet: list[dict], out: Path, settings: dict) -> None:
     """DIR/NAME.json (both tables), .csv (ResNet table) and .png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{NAME}.json").write_text(json.dumps({"settings": settings, "resnet": resnet, "ffnet": ffnet}, indent=1))
-    with open(out / f"{NAME}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(resnet[0]))
-        writer.writeheader()
-        writer.writerows(resnet)
+    plt = pyplot()
+    write_data(out, NAME, {"settings": settings, "resnet": resnet, "ffnet": ffnet}, resnet)
     figure, axis = plt.subplots(figsize=(6, 4))
     for gamma in dict.fromkeys(r["gamma"] for r in resnet):
         mine = [r for r in resnet if r["gamma"] == gamma]

@@ -37,8 +37,6 @@ FFNet accuracy falls toward chance with depth (and its split-to-split spread gro
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import time
 from pathlib import Path
 
@@ -49,6 +47,7 @@ from tqdm import tqdm
 
 from estimators.analytic import normalise, ntk_at_depths
 from estimators.sampling import derive_seed
+from experiments.outputs import pyplot, write_data
 from models.resnet import HuangFFNet, HuangResNet
 
 BUDGETS = {
@@ -151,17 +150,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def write(rows: list[dict], out: Path, settings: dict) -> None:
     """DIR/NAME.json, .csv and the accuracy-vs-depth plot .png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{NAME}.json").write_text(json.dumps({"settings": settings, "rows": rows}, indent=1))
-    with open(out / f"{NAME}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    plt = pyplot()
+    write_data(out, NAME, {"settings": settings, "rows": rows}, rows)
     figure, axis = plt.subplots(figsize=(5.5, 3.8))
     for label in dict.fromkeys(r["architecture"] for r in rows):
         mine = [r for r in rows if r["architecture"] == label]

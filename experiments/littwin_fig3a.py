@@ -16,8 +16,6 @@ relatively constant for ResNets and DenseNets; diagonal and off-diagonal V are h
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import time
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from tqdm import tqdm
 from engine.moments import normalised_variance
 from estimators.ntk import sample_ntk
 from estimators.sampling import derive_seed
+from experiments.outputs import pyplot, write_data
 from models.densenet import DenseNet
 from models.resnet import LittwinResNet
 from models.strategies_eta import paper_inputs
@@ -81,18 +80,9 @@ def sweep(rows_for, args: argparse.Namespace, inputs, name: str) -> list[dict]:
 
 def write(rows: list[dict], out: Path, name: str, xlabel: str, meta: dict) -> None:
     """DIR/name.json (rows + settings), DIR/name.csv and a log-scale plot DIR/name.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     rows = [{k: (float(v) if isinstance(v, np.floating) else v) for k, v in r.items()} for r in rows]
-    (out / f"{name}.json").write_text(json.dumps({"settings": meta, "rows": rows}, indent=1))
-    with open(out / f"{name}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_data(out, name, {"settings": meta, "rows": rows}, rows)
     figure, axis = plt.subplots(figsize=(6, 4))
     for index, label in enumerate(dict.fromkeys(r["architecture"] for r in rows)):
         mine = [r for r in rows if r["architecture"] == label]

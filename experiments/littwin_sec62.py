@@ -20,8 +20,6 @@ Writes DIR/littwin_sec62.json, .csv (one row per architecture, depth, split and 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import time
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from tqdm import tqdm
 from estimators.ntk import draw_in_chunks
 from estimators.sampling import derive_seed
 from experiments.littwin_fig3a import architectures
+from experiments.outputs import pyplot, write_data
 from models.base import ArchitectureSpec, Tape
 
 BUDGETS = {
@@ -138,19 +137,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 if len(acc) > 1 else 0.0, "runs": len(acc)}
                for a in ("vanilla", "resnet", "densenet") for d in args.depths
                for acc in [[r["accuracy"] for r in rows if r["architecture"] == a and r["depth"] == d]]]
-    args.out.mkdir(parents=True, exist_ok=True)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    (args.out / "littwin_sec62.json").write_text(json.dumps({"settings": settings, "summary": summary,
-                                                             "rows": rows}, indent=1))
-    with open(args.out / "littwin_sec62.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    write_data(args.out, "littwin_sec62", {"settings": settings, "summary": summary, "rows": rows}, rows)
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(5, 3.5))
     for label in ("vanilla", "resnet", "densenet"):
         mine = [r for r in summary if r["architecture"] == label]

@@ -18,8 +18,6 @@ standard error is printed and stored. Writes DIR/lzb_hessian_scaling.json (setti
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import time
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from engine.statistics import ols_slope
 from estimators.hessian import sweep_widths
 from estimators.sampling import derive_seed
 from estimators.training import training_set, training_sweep
+from experiments.outputs import pyplot, write_data
 from models.lzb import DATASETS, HIDDEN_ACTIVATIONS, LZBNet
 
 BUDGETS = {
@@ -102,17 +101,8 @@ def measure(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
 
 def write(rows: list[dict], slopes: list[dict], out: Path, meta: dict) -> None:
     """DIR/NAME.json, DIR/NAME.csv and the two-panel log-log plot DIR/NAME.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{NAME}.json").write_text(json.dumps({"settings": meta, "rows": rows, "slopes": slopes}, indent=1))
-    with open(out / f"{NAME}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    plt = pyplot()
+    write_data(out, NAME, {"settings": meta, "rows": rows, "slopes": slopes}, rows)
     slope_of = {(s["case"], s["quantity"]): s for s in slopes}
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     panels = (("hessian_norm", "||d^2 f / dw^2||_2 at init"), ("kernel_change", "||K_T - K_0||_F / ||K_0||_F"))
