@@ -180,6 +180,21 @@ class TwoSamples:
         validate_columns(self, "first", "second")
 
 
+POINT_MASS_RTOL = 1e-9  # two constant samples at c1, c2 are one point mass iff |c1 - c2| <= rtol * max|c|
+
+
+def point_mass_comparison(label: str, first: float, second: float, n: int, interval_level: float | None) -> Comparison:
+    """Both samples constant, at ``first`` and ``second``: their laws are equal iff the constants
+    agree (to ``POINT_MASS_RTOL``, float rounding) — known exactly, so p_refute and p_equivalence
+    are 0 or 1. Estimate: first - second."""
+    same = abs(first - second) <= POINT_MASS_RTOL * max(abs(first), abs(second))
+    difference = first - second
+    ci = (difference, difference) if interval_level is not None else (nan, nan)
+    return Comparison(
+        f"{label}: point mass", difference, ci, 0.0, difference, 1.0 if same else 0.0, 0.0 if same else 1.0, n
+    )
+
+
 @dataclass(frozen=True)
 class SameLaw:
     """Claim: every column has the same law under both samplers (prediction: no difference).
@@ -195,6 +210,10 @@ class SameLaw:
     - ``variance``: ratio of mean squared deviations about the pooled mean, decided as
       ``RatioOfMeans(variance_margin)`` (the two samples are independent, so any pairing of
       equally many draws gives i.i.d. pairs and the paired t-tests stay valid).
+
+    A column that is constant in both samples (a point mass, e.g. K(x, -x) = 0 in every draw of a
+    ReLU FFNet on one-dimensional inputs, whose two inputs switch on disjoint units) has no spread
+    to test: it is one ``point mass`` comparison, decided exactly (``point_mass_comparison``).
     """
 
     margin: float
@@ -212,6 +231,9 @@ class SameLaw:
         n = sample.first.shape[0]
         for c, label in enumerate(sample.labels):
             x1, x2 = sample.first[:, c], sample.second[:, c]
+            if np.ptp(x1) == 0 and np.ptp(x2) == 0:
+                comparisons.append(point_mass_comparison(label, float(x1[0]), float(x2[0]), n, interval_level))
+                continue
             ks = ks_2samp(x1, x2)
             comparisons.append(
                 Comparison(

@@ -128,6 +128,24 @@ def test_same_law_anderson_darling_does_not_refute_equal_laws():
     assert {c.label: c for c in comparisons}["x: AD"].p_refute > 0.01
 
 
+@pytest.mark.parametrize(
+    ("second_constant", "verdict"), [(0.0, Verdict.SUPPORTED), (1e-18, Verdict.REFUTED), (0.5, Verdict.REFUTED)]
+)
+def test_same_law_decides_a_point_mass_column_exactly(second_constant, verdict):
+    """K(x, -x) = 0 in every draw of both samplers (a ReLU FFNet on 1-d inputs): one exact ``point
+    mass`` comparison instead of tests that need spread (scipy's AD raises on one value). A constant
+    1e-18 against exact zeros is another point mass: only rounding-level relative gaps count as equal."""
+    rng = np.random.default_rng(9)
+    spread = rng.standard_normal((40_000, 2))
+    first = np.column_stack([spread[:, 0], np.zeros(40_000)])
+    second = np.column_stack([spread[:, 1], np.full(40_000, second_constant)])
+    comparisons = SameLaw(margin=0.1, variance_margin=0.1).compare(TwoSamples(first, second, ("f", "K")), 0.0, 0.99)
+    point_mass = {c.label: c for c in comparisons}["K: point mass"]
+    assert point_mass.estimate == -second_constant and point_mass.ci == (-second_constant, -second_constant)
+    assert [c.label for c in comparisons if c.label.startswith("K")] == ["K: point mass"]
+    assert decide(comparisons, 0.01)[0] == verdict
+
+
 def test_two_samples_reject_non_finite_draws_by_name():
     with pytest.raises(ValueError, match="TwoSamples contains NaN"):
         TwoSamples(np.full((3, 1), np.inf), np.ones((3, 1)), ("a",))
