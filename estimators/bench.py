@@ -151,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--sweep-depths", type=_positive_int, default=50, help="largest depth (default 50)")
     parser.add_argument("--sweep-draws", type=_positive_int, default=5000, help="draws per point (default 5000)")
+    parser.add_argument(
+        "--sweep-sampler", choices=["stats", "exact"], default="stats",
+        help="Gram-statistics (default) or low-rank sampler for the sweep",
+    )
+    parser.add_argument(
+        "--independent-depths", action="store_true",
+        help="sweep: draw every depth apart (default: vanilla/DenseNet depths share a forward pass)",
+    )
     return parser
 
 
@@ -357,7 +365,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     if args.fig3a_sweep:
-        sweep = run_sweep(args.sweep_depths, args.sweep_draws, args.width, DTYPES[args.dtype], device)
+        sweep = run_sweep(
+            args.sweep_depths, args.sweep_draws, args.width, DTYPES[args.dtype], device,
+            args.sweep_sampler, not args.independent_depths,
+        )  # fmt: skip
         text = format_sweep(sweep, args.sweep_depths, args.sweep_draws, args.width, args.dtype)
         print(json.dumps(sweep) if args.json else text)
         return 0

@@ -12,22 +12,28 @@ is the diagonal ||J^W(x)||^2 = K_W(x, x). Littwin et al. Eq. 11: K(x, x) = sum_W
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
+from estimators import gram_stats
 from estimators.densenet_exact import densenet_ntk_exact
 from estimators.device import resolve_device
 from estimators.lowrank import LowRankWeights
 from estimators.sampling import BLOCK, draw_weights
 from models.base import ArchitectureSpec, LazyWeights, Tape
 from models.densenet import DenseNet
+from models.resnet import LittwinResNet
 from models.validation import positive_int
+from models.vanilla import VanillaNet
 
 DEFAULT_CHUNK_BYTES = 256 * 2**20
 SAMPLERS = ("auto", "dense", "exact")
 NEGATIVE_CONTROL_SAMPLER = "exact-unprojected"  # wrong law on purpose: the agreement claim's false twin
+STATS_SAMPLER = "stats"  # ReLU nets only (estimators.gram_stats); sample_ntk's, not a suite-wide option
+STATS_NEGATIVE_CONTROL = "stats-unprojected"  # its false twin's wrong law
+NTK_SAMPLERS = (*SAMPLERS, NEGATIVE_CONTROL_SAMPLER, STATS_SAMPLER, STATS_NEGATIVE_CONTROL)
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,9 @@ def resolve_sampler(sampler: str) -> str:
     """``dense`` draws every weight matrix; ``exact`` is the low-rank sampler (``estimators.lowrank``),
     exact in law when every matrix is applied once and nothing is trained — true of every spec in
     ``models`` — so ``auto`` means ``exact``. DenseNets use the pooled-noise form
-    (``estimators.densenet_exact``), O(L n k) normals per network instead of O(L^2 n k)."""
-    if sampler not in (*SAMPLERS, NEGATIVE_CONTROL_SAMPLER):
+    (``estimators.densenet_exact``), O(L n k) normals per network instead of O(L^2 n k). ``stats``
+    (``sample_ntk`` only) is the Gram-statistics sampler of ReLU nets (``estimators.gram_stats``)."""
+    if sampler not in NTK_SAMPLERS:
         raise ValueError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
     return "exact" if sampler == "auto" else sampler
 
@@ -73,6 +80,15 @@ def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chun
     """How many blocks of BLOCK networks fit in ``chunk_bytes``, at least 1: weights plus activations
     (dense), or activations, noise and gradients only (exact)."""
     shapes = spec.weight_shapes().values()
+    if sampler in (STATS_SAMPLER, STATS_NEGATIVE_CONTROL):  # one layer's units at a time, k x k statistics
+        blocks = spec.blocks if isinstance(spec, LittwinResNet) else 0  # trunk coordinates kept per block
+        layers = getattr(spec, "depth", blocks) + 2
+        per_value = 8 * n_inputs * max(max(shape) for shape in shapes) + 16 * layers * 2**n_inputs * n_inputs**2
+        per_value += 2 * blocks * ((2 * blocks + 1) * n_inputs + 1) * n_inputs
+        per_value += 4 * layers**2 * n_inputs**2 if isinstance(spec, DenseNet) else 0  # pooled coefficients
+        per_super = gram_stats.SUPER_BLOCK // BLOCK  # chunks of whole super-blocks
+        per_network = per_value * torch.finfo(dtype).bits // 8
+        return per_super * max(1, chunk_bytes // (per_network * gram_stats.SUPER_BLOCK))
     if sampler == "exact" and isinstance(spec, DenseNet):  # per layer only: activations, noise, k x k Grams
         per_value = 8 * (spec.depth + 2) * n_inputs * spec.width + 4 * len(shapes) * n_inputs**2
     else:
@@ -157,6 +173,8 @@ def draw_in_chunks(
         raise ValueError(f"{owner}.dtype must be torch.float32 or torch.float64, got {dtype!r}")
     target = resolve_device(device)
     x = spec.check_inputs(inputs).to(device=target, dtype=dtype)
+    if kind in (STATS_SAMPLER, STATS_NEGATIVE_CONTROL):
+        gram_stats.check_supported(spec, x)
     total_blocks = math.ceil(n_draws / BLOCK)
     per_chunk = chunk_blocks(spec, x.shape[0], dtype, chunk_bytes, kind)
     parts = []
@@ -169,6 +187,9 @@ def draw_in_chunks(
 def ntk_of_chunk(spec: ArchitectureSpec, draw: ChunkDraw, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """f and per-matrix Grams of one chunk; DenseNets under the exact sampler take the pooled-noise form
     (``estimators.densenet_exact``: O(L n k) normals per network, not O(L^2 n k))."""
+    if draw.sampler in (STATS_SAMPLER, STATS_NEGATIVE_CONTROL):
+        project = draw.sampler == STATS_SAMPLER
+        return gram_stats.ntk_stats(spec, x, draw.seed, draw.first_block, draw.n_blocks, project)
     if draw.sampler == "exact" and isinstance(spec, DenseNet):
         return densenet_ntk_exact(spec, x, draw.seed, draw.first_block, draw.n_blocks)
     return ntk_of_weights(spec, draw.weights(spec), x)
@@ -189,12 +210,15 @@ def sample_ntk(
 
     ``inputs``: (k, input_dim) finite reals. ``sampler``: ``dense`` draws the weights,
     ``exact`` samples only what the k inputs see (same law, another random stream; see
-    ``resolve_sampler``). Memory is bounded by processing whole blocks of networks in chunks of
-    about ``chunk_bytes``. Deterministic for a given seed and sampler on CPU.
+    ``resolve_sampler``); ``stats`` (ReLU vanilla nets, DenseNets, Littwin ResNets with branch depth
+    >= 2) only k x k statistics past each layer's forward pre-activations (``estimators.gram_stats``).
+    Memory is bounded by processing whole blocks of networks in chunks of about ``chunk_bytes``.
+    Deterministic for a given seed and sampler on CPU.
     """
     outputs, grams = draw_in_chunks(
         spec, inputs, n_draws, seed, ntk_of_chunk,
         sampler=sampler, device=device, dtype=dtype, chunk_bytes=chunk_bytes, owner="sample_ntk",
+        samplers=NTK_SAMPLERS,
     )  # fmt: skip
     names = tuple(spec.weight_shapes())
     trained = spec.trained()
@@ -204,3 +228,42 @@ def sample_ntk(
         outputs=outputs,
         per_matrix_gram=grams,
     )
+
+
+def sample_ntk_depths(
+    spec: VanillaNet | DenseNet,
+    inputs: object,
+    n_draws: int,
+    seed: int,
+    depths: Sequence[int],
+    *,
+    device: str | torch.device = "auto",
+    dtype: torch.dtype = torch.float64,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    per_matrix: bool = True,
+) -> dict[int, NTKDraws]:
+    """``sample_ntk(truncated(spec, L), ...)`` for every L in ``depths`` under the stats sampler, from one
+    forward pass per network: each depth's draws have exactly its law; different depths share forward
+    prefixes (dependent draws). Vanilla nets and DenseNets (their layer l does not depend on the depth).
+    ``per_matrix=False`` keeps only the NTK, as one matrix named "K" (a DenseNet of depth 50 has 1,277)."""
+    if not isinstance(spec, VanillaNet | DenseNet):
+        raise ValueError(f"sample_ntk_depths takes a VanillaNet or DenseNet (depth-free layers); got {spec!r}")
+    chosen = sorted(set(depths))
+
+    def compute(spec: ArchitectureSpec, draw: ChunkDraw, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        rand = gram_stats.BlockRandom(draw.seed, draw.first_block, draw.n_blocks, x.dtype, x.device)
+        run = gram_stats.vanilla_ntk_stats if isinstance(spec, VanillaNet) else gram_stats.densenet_ntk_stats
+        parts = run(spec, x, rand, chosen, per_matrix=per_matrix)  # type: ignore[arg-type]
+        return gram_stats.first_rows(tuple(t for depth in chosen for t in parts[depth]), draw.n_blocks * BLOCK)
+
+    columns = draw_in_chunks(
+        spec, inputs, n_draws, seed, compute,
+        sampler=STATS_SAMPLER, device=device, dtype=dtype, chunk_bytes=chunk_bytes, owner="sample_ntk_depths",
+        samplers=(STATS_SAMPLER,),
+    )  # fmt: skip
+    result = {}
+    for i, depth in enumerate(chosen):
+        part = gram_stats.truncated(spec, depth)
+        names, trained = (tuple(part.weight_shapes()), part.trained()) if per_matrix else (("K",), {"K"})
+        result[depth] = NTKDraws(names, tuple(n in trained for n in names), columns[2 * i], columns[2 * i + 1])
+    return result

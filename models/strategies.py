@@ -101,6 +101,26 @@ def small_architectures(
 
 
 @st.composite
+def relu_architectures(
+    draw: st.DrawFn, min_width: int = 8, max_width: int = 16, max_depth: int = 3
+) -> ArchitectureSpec:
+    """The ReLU specs of the Gram-statistics sampler (``estimators.gram_stats``): vanilla nets with
+    per-layer widths, Littwin ResNets with branch depth 2..3 and their own branch width, DenseNets,
+    at the sizes of ``small_architectures``: narrower nets have such heavy-tailed K that 160,000
+    draws cannot bound a variance ratio within 15%."""
+    input_dim = draw(st.integers(1, 6))
+    depth = draw(st.integers(1, max_depth))
+    widths = st.integers(min_width, max_width)
+    kind = draw(st.sampled_from(["vanilla", "littwin_resnet", "densenet"]))
+    if kind == "vanilla":
+        return VanillaNet(input_dim, depth, tuple(draw(st.lists(widths, min_size=depth + 1, max_size=depth + 1))))
+    if kind == "littwin_resnet":
+        alphas = draw(st.lists(st.floats(0.05, 1.0), min_size=depth, max_size=depth))
+        return LittwinResNet(input_dim, depth, draw(st.integers(2, 3)), draw(widths), tuple(alphas), draw(widths))
+    return DenseNet(input_dim, depth, draw(widths), draw(st.floats(0.1, 1.0)))
+
+
+@st.composite
 def two_input_cases(draw: st.DrawFn, specs: st.SearchStrategy[ArchitectureSpec]) -> NetworkCase:
     """A spec with two unit-norm inputs, not parallel (|cos| <= 0.95)."""
     spec = draw(specs)

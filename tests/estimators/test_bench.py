@@ -124,11 +124,13 @@ def test_sampler_grid_rejects_bad_lists(bad: str, capsys: pytest.CaptureFixture[
     assert "error:" in capsys.readouterr().err
 
 
-def test_fig3a_sweep_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("options", [[], ["--independent-depths"], ["--sweep-sampler", "exact"]])
+def test_fig3a_sweep_smoke(capsys: pytest.CaptureFixture[str], options: list[str]) -> None:
     """``--fig3a-sweep --json``: seconds per architecture and one finite V per depth, diagonal and off-diagonal."""
-    argv = ["--fig3a-sweep", "--json", "--sweep-depths", "3", "--sweep-draws", "32", "--width", "16"]
+    argv = ["--fig3a-sweep", "--json", "--sweep-depths", "3", "--sweep-draws", "32", "--width", "16", *options]
     (result,) = json_rows(capsys, argv)
-    assert set(result) == {"vanilla", "resnet", "densenet", "total_seconds"}
+    assert set(result) == {"vanilla", "resnet", "densenet", "total_seconds", "sampler", "shared_forward"}
+    assert result["shared_forward"] is (options == [])
     for name in ("vanilla", "resnet", "densenet"):
         row = result[name]
         assert len(row["v_diagonal"]) == len(row["v_off_diagonal"]) == 3 and row["seconds"] > 0
