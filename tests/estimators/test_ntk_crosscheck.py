@@ -222,14 +222,17 @@ def test_n_draws_rows_are_a_prefix_of_a_larger_call(n_draws):
 @pytest.mark.parametrize(("sampler", "rtol"), [("dense", 1e-13), ("exact", 1e-10)])
 def test_repeated_inputs_give_finite_equal_rows(spec, sampler, rtol):
     """k = 3 with two equal rows: a rank-deficient Gram, still finite, with equal rows and columns
-    (the exact sampler's eigh-based roots agree to rounding, not bitwise: ~5e-11 relative for the
-    pooled-noise DenseNet, whose dF/dq^h sums one eigh-based term per later layer)."""
+    (the exact sampler's eigh-based roots agree to rounding, not bitwise: eigh is norm-wise backward
+    stable, so rows are compared relative to each draw's largest |K| entry — a small entry can differ
+    by more, relatively: 1.6e-10 on one CPU for the pooled-noise DenseNet, whose dF/dq^h sums one
+    eigh-based term per later layer)."""
     x = inputs(spec)
     x[1] = x[0]
     draws = sample_ntk(spec, x, 16, 2, sampler=sampler)
     assert torch.isfinite(draws.per_matrix_gram).all() and torch.isfinite(draws.outputs).all()
     torch.testing.assert_close(draws.outputs[:, 0], draws.outputs[:, 1], rtol=rtol, atol=1e-15)
-    torch.testing.assert_close(draws.gram[:, 0], draws.gram[:, 1], rtol=rtol, atol=1e-15)
+    scale = draws.gram.abs().amax(dim=(1, 2)).unsqueeze(-1)
+    assert ((draws.gram[:, 0] - draws.gram[:, 1]).abs() <= rtol * scale + 1e-15).all()
     assert (torch.linalg.det(draws.gram).abs() <= 1e-10 * draws.gram.abs().amax(dim=(1, 2)) ** 3).all()
 
 
