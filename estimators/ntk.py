@@ -65,15 +65,42 @@ class NTKDraws:
         return torch.diagonal(self.per_matrix_gram, dim1=-2, dim2=-1)
 
 
-def resolve_sampler(sampler: str) -> str:
+def resolve_sampler(sampler: str, spec: ArchitectureSpec | None = None) -> str:
     """``dense`` draws every weight matrix; ``exact`` is the low-rank sampler (``estimators.lowrank``),
-    exact in law when every matrix is applied once and nothing is trained — true of every spec in
-    ``models`` — so ``auto`` means ``exact``. DenseNets use the pooled-noise form
+    exact in law when every matrix is applied once per input to a vector and the inputs do not interact
+    (``each_weight_once``: true of every preset family; a composed ``Network`` with convolutions,
+    attention or a dense layer over positions shares weights, one with BatchNorm couples its inputs), so
+    ``auto`` means ``exact`` there and ``dense`` otherwise. DenseNets use the pooled-noise form
     (``estimators.densenet_exact``), O(L n k) normals per network instead of O(L^2 n k). ``stats``
     (``sample_ntk`` only) is the Gram-statistics sampler of ReLU nets (``estimators.gram_stats``)."""
     if sampler not in NTK_SAMPLERS:
         raise ValueError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
-    return "exact" if sampler == "auto" else sampler
+    once = spec is None or exact_applies(spec)
+    if sampler == "auto":
+        return "exact" if once else "dense"
+    if sampler in ("exact", NEGATIVE_CONTROL_SAMPLER) and not once:
+        raise ValueError(
+            f"sampler={sampler!r} is exact only when every weight matrix is applied once per input and the inputs "
+            f"do not interact; {describe(spec)} shares weights over positions or couples its inputs (BatchNorm): "
+            "use sampler='dense' (or 'auto')"
+        )
+    return sampler
+
+
+def exact_applies(spec: ArchitectureSpec) -> bool:
+    """Whether the low-rank samplers are exact for ``spec`` (the spec's own declaration, else True)."""
+    declared = getattr(spec, "each_weight_once", None)
+    return True if declared is None else bool(declared())
+
+
+def couples_inputs(spec: ArchitectureSpec) -> bool:
+    declared = getattr(spec, "couples_inputs", None)
+    return False if declared is None else bool(declared())
+
+
+def describe(spec: ArchitectureSpec | None) -> str:
+    text = getattr(spec, "describe", None)
+    return text() if callable(text) else repr(spec)
 
 
 def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chunk_bytes: int, sampler: str) -> int:
@@ -93,7 +120,11 @@ def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chun
         per_value = 8 * (spec.depth + 2) * n_inputs * spec.width + 4 * len(shapes) * n_inputs**2
     else:
         dense_matrices = sampler == "dense"  # lazy samplers never form the matrices
-        per_value = sum(dense_matrices * o * i + 8 * n_inputs * (o + i) for o, i in shapes)
+        positions = getattr(spec, "positions", {})
+        per_value = sum(
+            dense_matrices * o * i + 8 * n_inputs * positions.get(name, 1) * (o + i)
+            for name, (o, i) in spec.weight_shapes().items()
+        )
     per_network = per_value * torch.finfo(dtype).bits // 8
     return max(1, chunk_bytes // (per_network * BLOCK))
 
@@ -101,24 +132,71 @@ def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chun
 def ntk_of_weights(
     spec: ArchitectureSpec, weights: dict[str, torch.Tensor] | LazyWeights, x: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Outputs (B, k) and per-matrix Gram matrices (B, M, k, k) for batched dense or lazy weights."""
+    """Outputs (B, k) and per-matrix Gram matrices (B, M, k, k) for batched dense or lazy weights.
+
+    Inputs that do not interact take one backward pass of sum_i f(x_i); a network whose inputs interact
+    (BatchNorm) takes one backward pass per output, since then df(x_i)/dy(x_j) != 0 for i != j and
+    K_W(x_a, x_c) = s^2 <sum_j df(x_a)/dy_j h_j^T, sum_l df(x_c)/dy_l h_l^T> (``coupled_gram``)."""
     lazy = isinstance(weights, LazyWeights)
     n_networks = weights.n_networks if lazy else next(iter(weights.values())).shape[0]  # type: ignore[union-attr]
     tape = Tape()
+    coupled = couples_inputs(spec)
     with torch.enable_grad():
         outputs = spec.apply(weights, x.expand(n_networks, *x.shape), tape)
         probes = [record.probe for record in tape.records.values()]
-        grads = torch.autograd.grad(outputs.sum(), probes, allow_unused=True)
-    output_grads = dict(zip(tape.records, grads, strict=True))
+        if coupled:
+            per_output = [
+                torch.autograd.grad(outputs[:, a].sum(), probes, allow_unused=True, retain_graph=True)
+                for a in range(outputs.shape[1])
+            ]
+        else:
+            grads = torch.autograd.grad(outputs.sum(), probes, allow_unused=True)
     grams = []
-    for name in spec.weight_shapes():
+    for i, name in enumerate(spec.weight_shapes()):
         record = tape.records[name]
-        delta = output_grads[name]
-        if delta is None:  # f does not depend on this layer's output
-            delta = torch.zeros_like(record.probe)
-        input_gram = record.inputs @ record.inputs.transpose(-1, -2)
-        grams.append(record.scale**2 * input_gram * (delta @ delta.transpose(-1, -2)))
+        if coupled:
+            deltas = [_or_zeros(g[i], record.probe).reshape(*record.inputs.shape[:-1], -1) for g in per_output]
+            grams.append(coupled_gram(record.inputs, torch.stack(deltas, dim=1), record.scale))
+            continue
+        delta = _or_zeros(grads[i], record.probe)  # None: f does not depend on this layer's output
+        if record.shared:
+            grams.append(shared_gram(record.inputs, delta.reshape(*record.inputs.shape[:3], -1), record.scale))
+        else:
+            input_gram = record.inputs @ record.inputs.transpose(-1, -2)
+            grams.append(record.scale**2 * input_gram * (delta @ delta.transpose(-1, -2)))
     return outputs.detach(), torch.stack(grams, dim=1).detach()
+
+
+def _or_zeros(grad: torch.Tensor | None, probe: torch.Tensor) -> torch.Tensor:
+    return torch.zeros_like(probe) if grad is None else grad
+
+
+def shared_gram(inputs: torch.Tensor, delta: torch.Tensor, scale: float) -> torch.Tensor:
+    """K_W for one matrix shared over P positions (conv patches, tokens): inputs h (B, k, P, in), delta
+    df/dy (B, k, P, out) -> (B, k, k),
+
+        K_W(x_a, x_c) = s^2 sum_{p, q} <delta_p(x_a), delta_q(x_c)> <h_p(x_a), h_q(x_c)>,
+
+    as the Frobenius product of the per-input gradients J_a = sum_p delta_p h_p^T (cost B k P out in) or
+    as position-pair Grams (cost B k^2 P^2 (in + out)), whichever is cheaper."""
+    b, k, p, fan_in = inputs.shape
+    fan_out = delta.shape[-1]
+    if k * p * p * (fan_in + fan_out) < p * fan_out * fan_in + k * fan_out * fan_in:
+        delta_pairs = torch.einsum("bkpo,blqo->bkplq", delta, delta)
+        input_pairs = torch.einsum("bkpi,blqi->bkplq", inputs, inputs)
+        return scale**2 * (delta_pairs * input_pairs).sum(dim=(2, 4))
+    jacobian = torch.einsum("bkpo,bkpi->bkoi", delta, inputs).reshape(b, k, -1)
+    return scale**2 * (jacobian @ jacobian.transpose(-1, -2))
+
+
+def coupled_gram(inputs: torch.Tensor, delta: torch.Tensor, scale: float) -> torch.Tensor:
+    """K_W when inputs interact: inputs (B, k, [P,] in), delta[b, a, j] = df(x_a)/dy(x_j): (B, k, k, [P,] out)
+    -> (B, k, k), K_W(x_a, x_c) = s^2 <J_a, J_c> with J_a = sum_{j, p} delta[a, j, p] h[j, p]^T."""
+    if inputs.ndim == 3:
+        inputs, delta = inputs.unsqueeze(2), delta.unsqueeze(3)
+    b, k = inputs.shape[:2]
+    jacobian = torch.einsum("bajpo,bjpi->baoi", delta, inputs).reshape(b, k, -1)
+    return scale**2 * (jacobian @ jacobian.transpose(-1, -2))
 
 
 @dataclass(frozen=True)
@@ -164,7 +242,7 @@ def draw_in_chunks(
     ``owner`` names the public function in error messages; ``samplers`` are the ones it accepts."""
     if sampler not in samplers:
         raise ValueError(f"{owner}.sampler must be one of {list(samplers)}, got {sampler!r}")
-    kind = resolve_sampler(sampler)
+    kind = resolve_sampler(sampler, spec)
     positive_int(owner, "n_draws", n_draws)
     positive_int(owner, "chunk_bytes", chunk_bytes)
     if isinstance(seed, bool) or not isinstance(seed, int):

@@ -37,3 +37,22 @@ def jacrev_ntk(spec: ArchitectureSpec, weights: dict[str, torch.Tensor], x: torc
     params = {n: w for n, w in weights.items() if n in trained}
     jacobians = vmap(jacrev(output), in_dims=(None, 0))(params, x)
     return sum(torch.einsum("iab,jab->ij", j, j) for j in jacobians.values())
+
+
+def module_ntk(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Empirical NTK (k, k) of any ``torch.nn.Module`` mapping k inputs to k scalar outputs, over its
+    parameters with ``requires_grad``: K = sum_theta J_theta J_theta^T with J = d f(x) / d theta by
+    ``torch.func.jacrev`` of the whole batch (so layers that couple the inputs, BatchNorm, are exact)."""
+    return sum(module_per_parameter_gram(module, x).values())  # type: ignore[return-value]
+
+
+def module_per_parameter_gram(module: torch.nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-parameter Gram matrices (k, k) of ``module`` on inputs x, by jacrev (the universal reference)."""
+    params = {n: p.detach() for n, p in module.named_parameters() if p.requires_grad}
+    buffers = {n: b for n, b in module.named_buffers()}
+
+    def output(theta: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.func.functional_call(module, (theta, buffers), (x,))
+
+    jacobians = jacrev(output)(params)  # name -> (k, *shape)
+    return {n: (j.reshape(j.shape[0], -1) @ j.reshape(j.shape[0], -1).T) for n, j in jacobians.items()}

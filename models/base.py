@@ -42,11 +42,21 @@ class LazyWeights(Protocol):
 
 @dataclass
 class DenseRecord:
-    """What the NTK factorisation needs of one dense layer: its input h, scale, and a probe on y."""
+    """What the NTK factorisation needs of one dense layer: its input h, scale, and a probe on y.
 
-    inputs: torch.Tensor  # h, shape (B, k, fan_in)
+    ``scale`` is dy/d(parameter) per unit of h: the forward scale s under the NTK parameterisation
+    (parameter Z, y = s Z h), 1 under the standard one (parameter s Z). A layer applied at P positions
+    with one shared matrix (conv patches, tokens) records h (B, k, P, fan_in) and a probe (B, k, P, fan_out).
+    """
+
+    inputs: torch.Tensor  # h, shape (B, k, fan_in) or (B, k, P, fan_in)
     scale: float
-    probe: torch.Tensor  # zeros (B, k, fan_out); d f / d probe = d f / d y
+    probe: torch.Tensor  # zeros (B, k, fan_out) or (B, k, P, fan_out); d f / d probe = d f / d y
+
+    @property
+    def shared(self) -> bool:
+        """Whether the matrix is applied at several positions (weight sharing)."""
+        return self.inputs.ndim == 4
 
 
 @dataclass
@@ -57,24 +67,43 @@ class Tape:
 
 
 def dense(
-    name: str, weights: Weights | LazyWeights, h: torch.Tensor, scale: float, tape: Tape | None = None
+    name: str,
+    weights: Weights | LazyWeights,
+    h: torch.Tensor,
+    scale: float,
+    tape: Tape | None = None,
+    gradient_scale: float | None = None,
 ) -> torch.Tensor:
-    """Batched dense layer ``y = scale * W h``: (B, k, fan_in) -> (B, k, fan_out).
+    """Batched dense layer ``y = scale * W h``: (B, k, fan_in) -> (B, k, fan_out), or, with one matrix
+    shared over positions, (B, k, *spatial, fan_in) -> (B, k, *spatial, fan_out).
 
     ``weights`` is a mapping name -> (B, fan_out, fan_in) tensor, or a ``LazyWeights`` (anything
-    with an ``apply_dense`` method), which then computes ``h W^T`` itself.
+    with an ``apply_dense`` method), which then computes ``h W^T`` itself (unshared layers only).
     With a tape, a zero probe that requires grad is added to y, so one backward pass of f
-    yields d f / d y for every layer at once (no per-parameter Jacobian).
+    yields d f / d y for every layer at once (no per-parameter Jacobian). ``gradient_scale`` is the
+    NTK's dy/d(parameter) when it is not ``scale`` (the standard parameterisation: 1).
     """
+    spatial = h.shape[2:-1]
+    flat = h.reshape(h.shape[0], -1, h.shape[-1]) if spatial else h
     apply_dense = getattr(weights, "apply_dense", None)
     if apply_dense is not None:
-        y = scale * apply_dense(name, h)
+        if spatial:
+            raise ValueError(f"matrix {name!r} is shared over positions: the low-rank sampler cannot apply it")
+        y = scale * apply_dense(name, flat)
     else:
-        y = scale * torch.matmul(h, weights[name].transpose(-1, -2))  # type: ignore[index]
+        y = scale * torch.matmul(flat, weights[name].transpose(-1, -2))  # type: ignore[index]
+    if spatial:
+        y = y.reshape(*h.shape[:-1], y.shape[-1])
     if tape is not None:
         probe = torch.zeros_like(y, requires_grad=True)
-        tape.records[name] = DenseRecord(inputs=h, scale=scale, probe=probe)
-        y = y + probe
+        recorded = scale if gradient_scale is None else gradient_scale
+        if spatial:
+            positions = h.reshape(h.shape[0], h.shape[1], -1, h.shape[-1])
+            tape.records[name] = DenseRecord(inputs=positions, scale=recorded, probe=probe)
+            y = y + probe
+        else:
+            tape.records[name] = DenseRecord(inputs=h, scale=recorded, probe=probe)
+            y = y + probe
     return y
 
 

@@ -8,13 +8,14 @@ The fan-in of the concatenation, n^l_{l-1}, is read as l * n. All weights traine
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
-from models.activations import ACTIVATIONS
-from models.base import ArchitectureSpec, Tape, Weights, dense, inverse_sqrt
+from models import presets
+from models.base import ArchitectureSpec, Tape, Weights
+from models.network import Network
 from models.validation import finite_float, normalise, positive_int
 
 
@@ -34,21 +35,16 @@ class DenseNet(ArchitectureSpec):
         normalise(self, "width", positive_int)
         normalise(self, "alpha", finite_float, positive=True)
 
+    @cached_property
+    def network(self) -> Network:
+        """This spec as a composition of ``models.layers`` (``models.presets``)."""
+        return presets.densenet(self.input_dim, self.depth, self.width, self.alpha)
+
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
-        n = self.width
-        shapes = {"W0": (n, self.input_dim)}
-        shapes |= {f"W{l},{h}": (n, n) for l in range(1, self.depth + 1) for h in range(l)}
-        return shapes | {"Wout": (1, n)}
+        return self.network.weight_shapes()
 
     def trained(self) -> frozenset[str]:
-        return frozenset(self.weight_shapes())
+        return self.network.trained()
 
     def apply(self, weights: Weights, x: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
-        q = ACTIVATIONS["relu_he"]
-        y = dense("W0", weights, x, inverse_sqrt(self.input_dim), tape)
-        activations = [q(y)]
-        for l in range(1, self.depth + 1):
-            scale = math.sqrt(self.alpha / (l * self.width))
-            y = torch.stack([dense(f"W{l},{h}", weights, activations[h], scale, tape) for h in range(l)]).sum(0)
-            activations.append(q(y))
-        return dense("Wout", weights, y, inverse_sqrt(self.width), tape)[..., 0]
+        return self.network.apply(weights, x, tape)

@@ -9,11 +9,13 @@ All weights trained. An optional bottleneck fixes the width of one hidden layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
-from models.activations import ACTIVATIONS
-from models.base import ArchitectureSpec, Tape, Weights, dense, inverse_sqrt
+from models import presets
+from models.base import ArchitectureSpec, Tape, Weights
+from models.network import Network
 from models.validation import normalise, one_of, positive_int
 
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "softplus")
@@ -57,17 +59,16 @@ class LZBNet(ArchitectureSpec):
             widths[self.bottleneck_layer - 1] = self.bottleneck_width
         return tuple(widths)
 
+    @cached_property
+    def network(self) -> Network:
+        """This spec as a composition of ``models.layers`` (``models.presets``)."""
+        return presets.lzb(self.input_dim, self.hidden_widths, self.activation, self.output_activation)
+
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
-        fans = (self.input_dim, *self.hidden_widths)
-        shapes = {f"W{l}": (fans[l], fans[l - 1]) for l in range(1, self.depth + 1)}
-        return shapes | {"v": (1, fans[-1])}
+        return self.network.weight_shapes()
 
     def trained(self) -> frozenset[str]:
-        return frozenset(self.weight_shapes())
+        return self.network.trained()
 
     def apply(self, weights: Weights, x: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
-        sigma, s = ACTIVATIONS[self.activation], ACTIVATIONS[self.output_activation]
-        h = x
-        for l in range(1, self.depth + 1):
-            h = sigma(dense(f"W{l}", weights, h, inverse_sqrt(h.shape[-1]), tape))
-        return s(dense("v", weights, h, inverse_sqrt(h.shape[-1]), tape)[..., 0])
+        return self.network.apply(weights, x, tape)

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
-from models.activations import ACTIVATIONS
-from models.base import ArchitectureSpec, Tape, Weights, dense, inverse_sqrt
+from models import presets
+from models.base import ArchitectureSpec, Tape, Weights
+from models.network import Network
 from models.validation import boolean, finite_float, normalise, positive_float_tuple, positive_int
 
 
@@ -43,31 +44,21 @@ class LittwinResNet(ArchitectureSpec):
         normalise(self, "branch_width", positive_int)
         normalise(self, "alphas", positive_float_tuple, self.blocks)
 
+    @cached_property
+    def network(self) -> Network:
+        """This spec as a composition of ``models.layers`` (``models.presets``)."""
+        return presets.littwin_resnet(
+            self.input_dim, self.width, self.branch_width, self.branch_depth, self.alphas  # type: ignore[arg-type]
+        )
+
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
-        n, nb, m = self.width, self.branch_width, self.branch_depth
-        assert nb is not None
-        shapes = {"W0": (n, self.input_dim)}
-        for l in range(1, self.blocks + 1):
-            for h in range(1, m + 1):
-                fan_in = n if h == 1 else nb
-                fan_out = n if h == m else nb
-                shapes[f"W{l},{h}"] = (fan_out, fan_in)
-        return shapes | {"Wout": (1, n)}
+        return self.network.weight_shapes()
 
     def trained(self) -> frozenset[str]:
-        return frozenset(self.weight_shapes())
+        return self.network.trained()
 
     def apply(self, weights: Weights, x: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
-        q = ACTIVATIONS["relu_he"]
-        alphas = self.alphas
-        assert isinstance(alphas, tuple)
-        y = dense("W0", weights, x, inverse_sqrt(self.input_dim), tape)
-        for l in range(1, self.blocks + 1):
-            branch = dense(f"W{l},1", weights, y, inverse_sqrt(self.width), tape)
-            for h in range(2, self.branch_depth + 1):
-                branch = dense(f"W{l},{h}", weights, q(branch), inverse_sqrt(branch.shape[-1]), tape)
-            y = y + math.sqrt(alphas[l - 1]) * branch
-        return dense("Wout", weights, y, inverse_sqrt(self.width), tape)[..., 0]
+        return self.network.apply(weights, x, tape)
 
 
 @dataclass(frozen=True)
@@ -100,24 +91,19 @@ class HuangResNet(ArchitectureSpec):
         """Residual scale alpha = L^-gamma."""
         return float(self.depth) ** (-self.gamma)
 
+    @cached_property
+    def network(self) -> Network:
+        """This spec as a composition of ``models.layers`` (``models.presets``)."""
+        return presets.huang_resnet(self.input_dim, self.depth, self.width, self.alpha, self.train_all)
+
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
-        n = self.width
-        shapes = {"A": (n, self.input_dim)}
-        for l in range(1, self.depth + 1):
-            shapes |= {f"W{l}": (n, n), f"V{l}": (n, n)}
-        return shapes | {"v": (1, n)}
+        return self.network.weight_shapes()
 
     def trained(self) -> frozenset[str]:
-        names = self.weight_shapes()
-        return frozenset(names if self.train_all else (n for n in names if n not in {"A", "v"}))
+        return self.network.trained()
 
     def apply(self, weights: Weights, x: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
-        q, scale = ACTIVATIONS["relu_he"], inverse_sqrt(self.width)
-        h = dense("A", weights, x, inverse_sqrt(self.input_dim), tape)
-        for l in range(1, self.depth + 1):
-            inner = q(dense(f"W{l}", weights, h, scale, tape))
-            h = h + self.alpha * dense(f"V{l}", weights, inner, scale, tape)
-        return dense("v", weights, h, scale, tape)[..., 0]
+        return self.network.apply(weights, x, tape)
 
 
 @dataclass(frozen=True)
@@ -138,18 +124,16 @@ class HuangFFNet(ArchitectureSpec):
         normalise(self, "width", positive_int)
         normalise(self, "train_all", boolean)
 
+    @cached_property
+    def network(self) -> Network:
+        """This spec as a composition of ``models.layers`` (``models.presets``)."""
+        return presets.huang_ffnet(self.input_dim, self.depth, self.width, self.train_all)
+
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
-        n = self.width
-        shapes = {"A": (n, self.input_dim)} | {f"W{l}": (n, n) for l in range(1, self.depth + 1)}
-        return shapes | {"v": (1, n)}
+        return self.network.weight_shapes()
 
     def trained(self) -> frozenset[str]:
-        names = self.weight_shapes()
-        return frozenset(names if self.train_all else (n for n in names if n not in {"A", "v"}))
+        return self.network.trained()
 
     def apply(self, weights: Weights, x: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
-        q, scale = ACTIVATIONS["relu_he"], inverse_sqrt(self.width)
-        h = dense("A", weights, x, inverse_sqrt(self.input_dim), tape)
-        for l in range(1, self.depth + 1):
-            h = q(dense(f"W{l}", weights, h, scale, tape))
-        return dense("v", weights, h, scale, tape)[..., 0]
+        return self.network.apply(weights, x, tape)

@@ -10,11 +10,13 @@ L + 2 weight matrices W0, W1..WL, Wout, all trained. ``widths`` = (n_0, ..., n_L
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
-from models.activations import ACTIVATIONS
-from models.base import ArchitectureSpec, Tape, Weights, dense, inverse_sqrt
+from models import presets
+from models.base import ArchitectureSpec, Tape, Weights
+from models.network import Network
 from models.validation import normalise, positive_int, width_tuple
 
 
@@ -32,19 +34,16 @@ class VanillaNet(ArchitectureSpec):
         normalise(self, "depth", positive_int)
         normalise(self, "widths", width_tuple, self.depth + 1)
 
+    @cached_property
+    def network(self) -> Network:
+        """This spec as a composition of ``models.layers`` (``models.presets``)."""
+        return presets.vanilla(self.input_dim, self.widths)  # type: ignore[arg-type]
+
     def weight_shapes(self) -> dict[str, tuple[int, int]]:
-        widths = self.widths
-        assert isinstance(widths, tuple)
-        shapes = {"W0": (widths[0], self.input_dim)}
-        shapes |= {f"W{l}": (widths[l], widths[l - 1]) for l in range(1, self.depth + 1)}
-        return shapes | {"Wout": (1, widths[-1])}
+        return self.network.weight_shapes()
 
     def trained(self) -> frozenset[str]:
-        return frozenset(self.weight_shapes())
+        return self.network.trained()
 
     def apply(self, weights: Weights, x: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
-        q = ACTIVATIONS["relu_he"]
-        y = dense("W0", weights, x, inverse_sqrt(self.input_dim), tape)
-        for l in range(1, self.depth + 1):
-            y = dense(f"W{l}", weights, q(y), inverse_sqrt(y.shape[-1]), tape)
-        return dense("Wout", weights, y, inverse_sqrt(y.shape[-1]), tape)[..., 0]
+        return self.network.apply(weights, x, tape)

@@ -1,0 +1,103 @@
+"""Dense (fully connected) layer with optional bias, in either parameterisation.
+
+    NTK:       y = (weight_std / sqrt(fan_in)) Z h + bias_std b,   trained parameters Z, b ~ N(0, 1);
+    standard:  y = W h + beta,  W = (weight_std / sqrt(fan_in)) Z,  beta = bias_std b,  trained W, beta.
+
+Both have the same forward law; their NTKs differ by the chain rule (Jacot et al. 2018; Sohl-Dickstein et
+al. 2020, "On the infinite width limit of neural networks with a standard parameterization"): the weight
+term of layer l is s^2 <df/dy, df/dy'> <h, h'> (NTK, s = weight_std / sqrt(fan_in)) or <df/dy, df/dy'>
+<h, h'> (standard), the bias term bias_std^2 <df/dy, df/dy'> or <df/dy, df/dy'>. The bias is stored as a
+(width, 1) matrix applied to the constant input 1, so every factorised estimator treats it as a matrix.
+On an input with spatial positions the one matrix is applied at every position (weight sharing).
+On a concatenated input (``Concat``) the layer owns one matrix per block, named ``<name>,<h>``:
+y = s sum_h Z_h h_h with s = weight_std / sqrt(total fan_in) (Littwin et al. Eq. 10).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from models.base import dense
+from models.layers.core import Layer, Namer, Param, Run, Shape, Stream
+from models.layers.fields import (
+    PARAMETERIZATIONS,
+    boolean,
+    check_fields,
+    non_negative,
+    one_of,
+    optional_name,
+    positive,
+    positive_int,
+)
+
+
+@dataclass(frozen=True)
+class Dense(Layer):
+    """``width`` output channels; ``bias`` adds b ~ N(0, bias_std^2); ``trained=False`` fixes the weights
+    (Huang et al.'s first and last layers); ``name`` names the matrix (default ``dense<i>``)."""
+
+    width: int
+    bias: bool = False
+    parameterization: str = "ntk"
+    weight_std: float = 1.0
+    bias_std: float = 1.0
+    trained: bool = True
+    name: str | None = None
+    kind = "dense"
+
+    def __post_init__(self) -> None:
+        check_fields(
+            self,
+            width=(positive_int,),
+            bias=(boolean,),
+            parameterization=(one_of, PARAMETERIZATIONS),
+            weight_std=(positive,),
+            bias_std=(non_negative,),
+            trained=(boolean,),
+            name=(optional_name,),
+        )
+        if self.bias and self.bias_std == 0:
+            raise ValueError(f"{type(self).__name__}.bias_std must be > 0 when bias=True (use bias=False for none)")
+
+    def out_shape(self, shape: Shape, where: str) -> Shape:
+        return Shape(shape.spatial, (self.width,))
+
+    def weight_scale(self, shape: Shape) -> float:
+        """The forward scale s = weight_std / sqrt(fan_in) of Z."""
+        return self.weight_std / math.sqrt(shape.channels)
+
+    def matrix_names(self, shape: Shape, base: str) -> list[str]:
+        return [f"{base},{h}" for h in range(len(shape.blocks))] if shape.split else [base]
+
+    def params(self, shape: Shape, namer: Namer) -> list[Param]:
+        base = namer.name(self.name, self.kind)
+        standard = self.parameterization == "standard"
+        scale = self.weight_scale(shape)
+        out = [
+            Param(name, (self.width, fan_in), self.trained, scale if standard else 1.0)
+            for name, fan_in in zip(self.matrix_names(shape, base), shape.blocks, strict=True)
+        ]
+        if self.bias:
+            out.append(Param(f"{base}.b", (self.width, 1), self.trained, self.bias_std if standard else 1.0))
+        return out
+
+    def apply(self, run: Run, h: Stream, shape: Shape, namer: Namer) -> Stream:
+        base = namer.name(self.name, self.kind)
+        scale = self.weight_scale(shape)
+        gradient = 1.0 if self.parameterization == "standard" else None
+        tape = run.tape  # untrained matrices are recorded too: per-matrix Grams list every matrix
+        names = self.matrix_names(shape, base)
+        if isinstance(h, tuple):
+            y = torch.stack(
+                [dense(n, run.weights, block, scale, tape, gradient) for n, block in zip(names, h, strict=True)]
+            ).sum(0)
+        else:
+            y = dense(names[0], run.weights, h, scale, tape, gradient)
+        if self.bias:
+            ones = torch.ones((*y.shape[:-1], 1), dtype=y.dtype, device=y.device)
+            bias_gradient = 1.0 if self.parameterization == "standard" else None
+            y = y + dense(f"{base}.b", run.weights, ones, self.bias_std, tape, bias_gradient)
+        return y
