@@ -6,6 +6,7 @@ Usage::
                                [--inputs 2] [--networks N] [--dtype float64|float32] [--seconds S]
                                [--batch 32] [--input-dim 8]
     python -m estimators.bench --sampler-grid [--grid-widths 100,500,2000] [--grid-inputs 1,2,8] [--json]
+    python -m estimators.bench --end-to-end [--json] [--end-to-end-draws 48] [--end-to-end-exact-draws 4000]
     python -m estimators.bench --fig3a-sweep [--sweep-depths 50] [--sweep-draws 5000] [--dtype float32]
 
 The second form times ``sample_ntk`` with the dense vs the exact sampler (``estimators.bench_samplers``;
@@ -49,45 +50,39 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 import torch
 
+from estimators.bench_composed import run_composed_rows
+from estimators.bench_end_to_end import format_end_to_end, run_end_to_end_rows
 from estimators.bench_samplers import format_grid, run_sampler_grid
 from estimators.bench_sweep import format_sweep, run_sweep
+from estimators.bench_timing import (
+    DTYPES,
+    TOLERANCE,
+    Method,
+    bench_inputs,
+    bench_weights,
+    factorised_gram,
+    jacrev_gram,
+    max_relative_difference,
+    time_methods,
+)
 from estimators.device import DEVICE_CHOICES, resolve_device
 from estimators.ntk import ntk_of_weights, sample_ntk
 from estimators.reference import jacrev_ntk
-from estimators.sampling import BLOCK, draw_weights
-from models.base import ArchitectureSpec
 from models.vanilla import VanillaNet
 
-DTYPES: dict[str, torch.dtype] = {"float64": torch.float64, "float32": torch.float32}
-TOLERANCE: dict[str, float] = {"float64": 1e-9, "float32": 1e-3}
 FACTORISED = "factorised"
 JACREV = "torch_func_jacrev"
 EXACT = "exact_lowrank"
 DEFAULT_NETWORKS = 32
 DEFAULT_BATCH = 32
-WEIGHT_SEED = 20240601
-INPUT_SEED = 7
 
 
-@dataclass(frozen=True)
-class Timing:
-    """Result of timing one method: rate, wall time, passes, and the Gram matrices of the first pass."""
-
-    name: str
-    nets_per_s: float
-    elapsed_s: float
-    passes: int
-    gram: torch.Tensor  # (N, k, k)
-
-
-# --- argument parsing -----------------------------------------------------------------------------
 def _positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:
@@ -139,6 +134,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--seconds", type=_non_negative_seconds, default=3.0,
         help="minimum timed seconds per method; whole passes over all networks (default 3)",
     )
+    parser.add_argument("--conv-channels", type=_positive_int, default=64, help="conv row: channels (default 64)")
+    parser.add_argument("--conv-positions", type=_positive_int, default=16, help="conv row: positions (default 16)")
+    parser.add_argument("--conv-depth", type=_positive_int, default=5, help="conv row: conv layers (default 5)")
+    parser.add_argument("--conv-in-channels", type=_positive_int, default=4, help="conv row: input channels (4)")
+    parser.add_argument(
+        "--no-composed", action="store_true", help="leave out the composed-vanilla and conv rows"
+    )
+    parser.add_argument(
+        "--end-to-end", action="store_true",
+        help="instead: sample_ntk end to end (weight drawing timed), dense/exact x float32/float64, and the conv net",
+    )
+    parser.add_argument("--end-to-end-draws", type=_positive_int, default=48, help="draws per dense call (48)")
+    parser.add_argument(
+        "--end-to-end-exact-draws", type=_positive_int, default=4000, help="draws per exact call (4000)"
+    )
     parser.add_argument(
         "--sampler-grid", action="store_true",
         help="instead: nets/s of sample_ntk with the dense vs the exact sampler over --grid-widths x --grid-inputs",
@@ -167,112 +177,6 @@ def _int_list(text: str) -> list[int]:
     return [_positive_int(part) for part in text.split(",")]
 
 
-# --- workload -------------------------------------------------------------------------------------
-def bench_weights(
-    spec: ArchitectureSpec, n_networks: int, dtype: torch.dtype, device: torch.device
-) -> dict[str, torch.Tensor]:
-    """Weights of ``n_networks`` networks (name -> (N, out, in)), drawn block by block with ``draw_weights``.
-
-    ``draw_weights`` draws whole blocks of ``BLOCK`` networks; only the first ``n_networks`` are kept
-    (cloned), so transient memory is about two blocks (its draw and its concatenation), not N/BLOCK.
-    """
-    parts: dict[str, list[torch.Tensor]] = {name: [] for name in spec.weight_shapes()}
-    for block in range(math.ceil(n_networks / BLOCK)):
-        keep = min(BLOCK, n_networks - block * BLOCK)
-        drawn = draw_weights(spec, WEIGHT_SEED, block, 1, dtype, device)
-        for name, tensor in drawn.items():
-            parts[name].append(tensor[:keep].clone())
-        del drawn
-    return {name: torch.cat(chunks) if len(chunks) > 1 else chunks[0] for name, chunks in parts.items()}
-
-
-def bench_inputs(n_inputs: int, input_dim: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """``n_inputs`` fixed (seeded) unit-norm inputs in R^input_dim: (k, input_dim)."""
-    generator = torch.Generator().manual_seed(INPUT_SEED)
-    x = torch.randn((n_inputs, input_dim), generator=generator, dtype=torch.float64)
-    x = x / x.norm(dim=1, keepdim=True)
-    return x.to(device=device, dtype=dtype)
-
-
-def factorised_gram(
-    spec: ArchitectureSpec, weights: dict[str, torch.Tensor], x: torch.Tensor, batch: int
-) -> torch.Tensor:
-    """Gram matrices (N, k, k) of all networks by ``ntk_of_weights``, ``batch`` networks per call.
-
-    Per network, K = sum over trained W of K_W, K_W(x, x') = s^2 <df/dy(x), df/dy(x')> <h(x), h(x')>.
-    """
-    trained = spec.trained()
-    mask = torch.tensor([name in trained for name in spec.weight_shapes()], dtype=torch.bool, device=x.device)
-    n_networks = next(iter(weights.values())).shape[0]
-    grams = []
-    for start in range(0, n_networks, batch):
-        chunk = {name: w[start : start + batch] for name, w in weights.items()}
-        _, per_matrix = ntk_of_weights(spec, chunk, x)
-        grams.append(per_matrix[:, mask].sum(dim=1))
-    return torch.cat(grams)
-
-
-def jacrev_gram(spec: ArchitectureSpec, weights: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """Gram matrices (N, k, k) by a Python loop of ``jacrev_ntk`` over the networks (one at a time).
-
-    Per network, K(x_i, x_j) = sum_W <dF(x_i)/dW, dF(x_j)/dW> with the Jacobians materialised.
-    """
-    n_networks = next(iter(weights.values())).shape[0]
-    return torch.stack([jacrev_ntk(spec, {name: w[i] for name, w in weights.items()}, x) for i in range(n_networks)])
-
-
-# --- timing ---------------------------------------------------------------------------------------
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-@dataclass
-class _Method:
-    """A method under test: its passes over all networks and its running totals."""
-
-    name: str
-    run_pass: Callable[[], torch.Tensor]
-    warm_up: Callable[[], object]
-    elapsed_s: float = 0.0
-    passes: int = 0
-    gram: torch.Tensor | None = None
-
-
-def time_methods(methods: list[_Method], n_networks: int, seconds: float, device: torch.device) -> list[Timing]:
-    """Warm up every method once, then time whole passes until each method has spent at least ``seconds``
-    (and done at least one pass). The next pass always goes to the pending method with the least timed
-    time so far, so the methods take turns over the same wall-clock window and see the same machine
-    load, which keeps their ratio robust to noisy neighbours. Returns one ``Timing`` per method.
-    """
-    for method in methods:
-        method.warm_up()
-    _synchronize(device)
-    while pending := [m for m in methods if m.passes == 0 or m.elapsed_s < seconds]:
-        method = min(pending, key=lambda m: m.elapsed_s)
-        start = time.perf_counter()
-        gram = method.run_pass()
-        _synchronize(device)
-        method.elapsed_s += time.perf_counter() - start
-        method.passes += 1
-        if method.gram is None:
-            method.gram = gram
-    timings = []
-    for method in methods:
-        assert method.gram is not None
-        rate = method.passes * n_networks / method.elapsed_s
-        timings.append(Timing(method.name, rate, method.elapsed_s, method.passes, method.gram))
-    return timings
-
-
-def max_relative_difference(gram: torch.Tensor, reference: torch.Tensor) -> float:
-    """max over networks of max|gram - reference| / max|reference| (entries of the (k, k) matrices)."""
-    a = gram.to("cpu", torch.float64)
-    b = reference.to("cpu", torch.float64)
-    scale = b.abs().amax(dim=(-2, -1)).clamp_min(torch.finfo(torch.float64).tiny)
-    return float(((a - b).abs().amax(dim=(-2, -1)) / scale).max())
-
-
 # --- entry point ----------------------------------------------------------------------------------
 def run_benchmark(args: argparse.Namespace, device: torch.device) -> tuple[list[dict[str, Any]], float]:
     """Draw the nets and inputs, time both methods, compare their Gram matrices. Returns (rows, tolerance)."""
@@ -286,9 +190,9 @@ def run_benchmark(args: argparse.Namespace, device: torch.device) -> tuple[list[
 
     ours, theirs = time_methods(
         [
-            _Method(FACTORISED, lambda: factorised_gram(spec, weights, x, batch),
+            Method(FACTORISED, lambda: factorised_gram(spec, weights, x, batch),
                     lambda: ntk_of_weights(spec, first_batch, x)),
-            _Method(JACREV, lambda: jacrev_gram(spec, weights, x), lambda: jacrev_ntk(spec, first_net, x)),
+            Method(JACREV, lambda: jacrev_gram(spec, weights, x), lambda: jacrev_ntk(spec, first_net, x)),
         ],
         args.networks, args.seconds, device,
     )
@@ -311,6 +215,8 @@ def run_benchmark(args: argparse.Namespace, device: torch.device) -> tuple[list[
         "name": EXACT, "nets_per_s": exact_rate, "ratio_vs_torch_func": exact_rate / theirs.nets_per_s, **common,
         "weight_drawing_timed": True, "batch": args.networks, "elapsed_s": exact_seconds, "passes": exact_passes,
     })
+    if not args.no_composed:
+        rows += run_composed_rows(args, device)
     return rows, TOLERANCE[args.dtype]
 
 
@@ -343,14 +249,28 @@ def format_table(rows: list[dict[str, Any]], tolerance: float) -> str:
         f"{'method':<20}{'nets/s':>12}{'ratio vs torch.func':>22}{'batch':>8}{'passes':>8}{'seconds':>10}",
     ]
     for row in rows:
+        passes = f"{row['passes']:>8d}{row['elapsed_s']:>10.2f}" if "passes" in row else f"{'':>18}"
         lines.append(
-            f"{row['name']:<20}{row['nets_per_s']:>12.3f}{row['ratio_vs_torch_func']:>22.2f}"
-            f"{row['batch']:>8d}{row['passes']:>8d}{row['elapsed_s']:>10.2f}"
+            f"{row['name']:<20}{row['nets_per_s']:>12.3f}{row['ratio_vs_torch_func']:>22.2f}{row['batch']:>8d}{passes}"
         )
-    verdict = "agree" if head["max_rel_diff"] <= tolerance else "DISAGREE"
+    for row in rows:
+        if "ratio_vs_hand_built" in row:
+            lines.append(
+                f"  {row['name']}: the same net written as layers (models.network.Network); "
+                f"{row['ratio_vs_hand_built']:.3f} x the hand-built forward pass "
+                f"({row['hand_built_nets_per_s']:.1f} nets/s)"
+            )
+        elif row["name"] == "conv":
+            lines.append(
+                f"  conv: 1-d conv net, {row['channels']} channels, {row['positions']} positions, "
+                f"depth {row['depth']}, "
+                f"kernel {row['kernel_size']}, vs torch.func {row['torch_func_nets_per_s']:.1f} nets/s"
+            )
+    verdict = "agree" if max(row["max_rel_diff"] for row in rows) <= tolerance else "DISAGREE"
     lines += [
         "",
-        f"max relative difference of the Gram matrices (same nets): {head['max_rel_diff']:.3e} "
+        f"max relative difference of the Gram matrices (same nets, all rows): "
+        f"{max(row['max_rel_diff'] for row in rows):.3e} "
         f"(tolerance {tolerance:.0e}: {verdict})",
     ]
     return "\n".join(lines)
@@ -372,6 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = format_sweep(sweep, args.sweep_depths, args.sweep_draws, args.width, args.dtype)
         print(json.dumps(sweep) if args.json else text)
         return 0
+    if args.end_to_end:
+        rows = run_end_to_end_rows(args, device)
+        print("\n".join(json.dumps(row) for row in rows) if args.json else format_end_to_end(rows))
+        return 0
     if args.sampler_grid:
         x_all = bench_inputs(max(args.grid_inputs), args.input_dim, torch.float64, torch.device("cpu"))
         grid = run_sampler_grid(
@@ -385,10 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(row))
     else:
         print(format_table(rows, tolerance))
-    if rows[0]["max_rel_diff"] > tolerance:
+    worst = max(row["max_rel_diff"] for row in rows)
+    if worst > tolerance:
         print(
             f"error: factorised and torch.func Gram matrices differ (max relative difference "
-            f"{rows[0]['max_rel_diff']:.3e} > {tolerance:.0e}); the timings compare different results",
+            f"{worst:.3e} > {tolerance:.0e}); the timings compare different results",
             file=sys.stderr,
         )
         return 1

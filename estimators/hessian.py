@@ -48,6 +48,7 @@ from torch.func import grad, jvp
 from engine.budget import MonteCarlo
 from engine.intervals import Estimates
 from engine.statistics import ols_slope
+from estimators.memory import check_fits
 from estimators.ntk import ntk_of_weights, sample_ntk
 from estimators.sampling import derive_seed
 from models.activations import OUTPUT_DERIVATIVES
@@ -323,6 +324,7 @@ def hessian_spectral_norm(
     max_iter: int = 200,
     rtol: float = 1e-6,
     allow_unconverged: bool = False,
+    max_bytes: int | None = None,
 ) -> SpectralNorm:
     """||d^2 f(x; w_b) / dw^2||_2 = max |eigenvalue| for B networks (weights name -> (B, out, in), cast to
     float64), at one input x.
@@ -331,9 +333,23 @@ def hessian_spectral_norm(
     ``derive_seed(seed, "lanczos-start")``; the reported residual ||H u - theta u|| is recomputed from a
     fresh HVP. Raises ``LanczosNotConverged`` if it exceeds ``rtol * ||H||`` for some network after
     ``max_iter`` steps, unless ``allow_unconverged`` (then read ``SpectralNorm.converged``).
+    Preflight (before the subspace is built): 6 weight-sized buffers per network for the HVP (weights,
+    tangents, the gradient and its JVP, shifted copies) plus the Lanczos basis, B (max_iter + 2) dim values
+    with dim = sum over matrices of (fan_out + fan_in), must fit in ``max_bytes`` (default: available memory).
     """
     _check_trained(spec)
     positive_int("hessian_spectral_norm", "max_iter", max_iter)
+    first_weight = next(iter(weights.values())) if isinstance(weights, dict) and weights else None
+    if isinstance(first_weight, torch.Tensor) and first_weight.ndim == 3:
+        batch = first_weight.shape[0]
+        dim = sum(o + i for o, i in spec.weight_shapes().values())
+        values = batch * (6 * spec.n_parameters(trained_only=False) + (max_iter + 2) * dim)
+        check_fits(
+            "hessian_spectral_norm", spec, values * 8,
+            f"the Hessian-vector products and Lanczos basis of {batch} networks",
+            "pass fewer networks per call, a smaller max_iter, or smaller widths", device=first_weight.device,
+            max_bytes=max_bytes,
+        )  # fmt: skip
     if not (isinstance(rtol, int | float) and 0 < rtol < 1):
         raise ValueError(f"hessian_spectral_norm.rtol must be in (0, 1), got {rtol!r}")
     weights = check_weights(spec, weights)
@@ -386,11 +402,22 @@ def ntk_gram(spec: ArchitectureSpec, weights: WeightDict, inputs: object) -> tor
 
 
 def draw_networks(
-    spec: ArchitectureSpec, seed: int, n_networks: int, dtype: torch.dtype = torch.float64, device: str = "cpu"
+    spec: ArchitectureSpec,
+    seed: int,
+    n_networks: int,
+    dtype: torch.dtype = torch.float64,
+    device: str = "cpu",
+    max_bytes: int | None = None,
 ) -> WeightDict:
     """N(0, 1) weights of ``n_networks`` networks; network b from ``derive_seed(seed, "network", b)``,
-    so network b does not depend on how many are drawn. name -> (B, out, in)."""
+    so network b does not depend on how many are drawn. name -> (B, out, in). Preflight: the per-network
+    parts and their stack, 2 B P values, must fit in ``max_bytes`` (default: available memory)."""
     positive_int("draw_networks", "n_networks", n_networks)
+    needed = 2 * n_networks * spec.n_parameters(trained_only=False) * torch.finfo(dtype).bits // 8
+    check_fits(
+        "draw_networks", spec, needed, f"the weights of {n_networks} networks ({dtype})",
+        "draw fewer networks per call, or use smaller widths", device=device, max_bytes=max_bytes,
+    )  # fmt: skip
     parts: dict[str, list[torch.Tensor]] = {name: [] for name in spec.weight_shapes()}
     for b in range(n_networks):
         generator = torch.Generator(device=device).manual_seed(derive_seed(seed, "network", b))

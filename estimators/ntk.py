@@ -21,6 +21,7 @@ from estimators import gram_stats
 from estimators.densenet_exact import densenet_ntk_exact
 from estimators.device import resolve_device
 from estimators.lowrank import LowRankWeights
+from estimators.memory import check_fits
 from estimators.sampling import BLOCK, draw_weights
 from models.base import ArchitectureSpec, LazyWeights, Tape
 from models.densenet import DenseNet
@@ -79,10 +80,10 @@ def resolve_sampler(sampler: str, spec: ArchitectureSpec | None = None) -> str:
     if sampler == "auto":
         return "exact" if once else "dense"
     if sampler in ("exact", NEGATIVE_CONTROL_SAMPLER) and not once:
+        why = "couples its inputs (BatchNorm)" if couples_inputs(spec) else "shares weights over positions"  # type: ignore[arg-type]
         raise ValueError(
             f"sampler={sampler!r} is exact only when every weight matrix is applied once per input and the inputs "
-            f"do not interact; {describe(spec)} shares weights over positions or couples its inputs (BatchNorm): "
-            "use sampler='dense' (or 'auto')"
+            f"do not interact; {describe(spec)} {why}: use sampler='dense' (or 'auto')"
         )
     return sampler
 
@@ -103,9 +104,11 @@ def describe(spec: ArchitectureSpec | None) -> str:
     return text() if callable(text) else repr(spec)
 
 
-def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chunk_bytes: int, sampler: str) -> int:
-    """How many blocks of BLOCK networks fit in ``chunk_bytes``, at least 1: weights plus activations
-    (dense), or activations, noise and gradients only (exact)."""
+def network_bytes(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, sampler: str) -> int:
+    """Peak bytes one network of a chunk needs: its weights (dense) plus 8 activation-sized buffers per
+    matrix (input, output, probe and their gradients, kept by autograd) over every position it is applied
+    at; the lazy samplers form no matrix (exact: activations and noise only; DenseNets per layer only;
+    stats: one layer's units at a time plus k x k statistics per activation pattern)."""
     shapes = spec.weight_shapes().values()
     if sampler in (STATS_SAMPLER, STATS_NEGATIVE_CONTROL):  # one layer's units at a time, k x k statistics
         blocks = spec.blocks if isinstance(spec, LittwinResNet) else 0  # trunk coordinates kept per block
@@ -113,10 +116,7 @@ def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chun
         per_value = 8 * n_inputs * max(max(shape) for shape in shapes) + 16 * layers * 2**n_inputs * n_inputs**2
         per_value += 2 * blocks * ((2 * blocks + 1) * n_inputs + 1) * n_inputs
         per_value += 4 * layers**2 * n_inputs**2 if isinstance(spec, DenseNet) else 0  # pooled coefficients
-        per_super = gram_stats.SUPER_BLOCK // BLOCK  # chunks of whole super-blocks
-        per_network = per_value * torch.finfo(dtype).bits // 8
-        return per_super * max(1, chunk_bytes // (per_network * gram_stats.SUPER_BLOCK))
-    if sampler == "exact" and isinstance(spec, DenseNet):  # per layer only: activations, noise, k x k Grams
+    elif sampler == "exact" and isinstance(spec, DenseNet):  # per layer only: activations, noise, k x k Grams
         per_value = 8 * (spec.depth + 2) * n_inputs * spec.width + 4 * len(shapes) * n_inputs**2
     else:
         dense_matrices = sampler == "dense"  # lazy samplers never form the matrices
@@ -125,8 +125,41 @@ def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chun
             dense_matrices * o * i + 8 * n_inputs * positions.get(name, 1) * (o + i)
             for name, (o, i) in spec.weight_shapes().items()
         )
-    per_network = per_value * torch.finfo(dtype).bits // 8
+    return per_value * torch.finfo(dtype).bits // 8
+
+
+def chunk_blocks(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, chunk_bytes: int, sampler: str) -> int:
+    """How many blocks of BLOCK networks fit in ``chunk_bytes``, at least 1 (``network_bytes`` each); the
+    stats sampler chunks whole super-blocks."""
+    per_network = network_bytes(spec, n_inputs, dtype, sampler)
+    if sampler in (STATS_SAMPLER, STATS_NEGATIVE_CONTROL):
+        per_super = gram_stats.SUPER_BLOCK // BLOCK
+        return per_super * max(1, chunk_bytes // (per_network * gram_stats.SUPER_BLOCK))
     return max(1, chunk_bytes // (per_network * BLOCK))
+
+
+def preflight(
+    spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, sampler: str, blocks: int,
+    device: torch.device, max_bytes: int | None, owner: str,
+) -> None:  # fmt: skip
+    """Refuse a chunk of ``blocks`` blocks whose peak (``network_bytes`` per network) does not fit, saying
+    what to change (``estimators.memory``)."""
+    smallest = gram_stats.SUPER_BLOCK // BLOCK if sampler in (STATS_SAMPLER, STATS_NEGATIVE_CONTROL) else 1
+    blocks = max(blocks, smallest)  # the stats sampler draws whole super-blocks
+    networks = blocks * BLOCK
+    needed = networks * network_bytes(spec, n_inputs, dtype, sampler)
+    options = []
+    if blocks > smallest:
+        options.append("a smaller chunk_bytes (fewer draws per chunk)")
+    if sampler == "dense" and exact_applies(spec):
+        options.append("sampler='exact' (never forms a weight matrix: O((fan_in + fan_out) k) per matrix)")
+    if dtype == torch.float64:
+        options.append("dtype=torch.float32 (half the bytes)")
+    options.append(f"smaller widths or fewer inputs ({smallest * BLOCK} networks is the smallest chunk)")
+    check_fits(
+        owner, spec, needed, f"one chunk of {networks} networks on {n_inputs} inputs ({sampler} sampler, {dtype})",
+        "use " + ", or ".join(options), device=device, max_bytes=max_bytes,
+    )  # fmt: skip
 
 
 def ntk_of_weights(
@@ -236,6 +269,7 @@ def draw_in_chunks(
     chunk_bytes: int,
     owner: str,
     samplers: tuple[str, ...] = (*SAMPLERS, NEGATIVE_CONTROL_SAMPLER),
+    max_bytes: int | None = None,
 ) -> tuple[torch.Tensor, ...]:
     """Validate the arguments, then run ``compute(spec, draw, x)`` over chunks of whole blocks of networks
     (about ``chunk_bytes`` each) and concatenate its outputs (CPU float64, first ``n_draws`` rows).
@@ -255,6 +289,7 @@ def draw_in_chunks(
         gram_stats.check_supported(spec, x)
     total_blocks = math.ceil(n_draws / BLOCK)
     per_chunk = chunk_blocks(spec, x.shape[0], dtype, chunk_bytes, kind)
+    preflight(spec, x.shape[0], dtype, kind, min(per_chunk, total_blocks), target, max_bytes, owner)
     parts = []
     for first in range(0, total_blocks, per_chunk):
         draw = ChunkDraw(kind, seed, first, min(per_chunk, total_blocks - first), dtype, target)
@@ -283,6 +318,7 @@ def sample_ntk(
     device: str | torch.device = "auto",
     dtype: torch.dtype = torch.float64,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    max_bytes: int | None = None,
 ) -> NTKDraws:
     """Draw ``n_draws`` networks of ``spec`` (N(0, 1) weights, seeded) and return f and the NTK parts.
 
@@ -290,13 +326,15 @@ def sample_ntk(
     ``exact`` samples only what the k inputs see (same law, another random stream; see
     ``resolve_sampler``); ``stats`` (ReLU vanilla nets, DenseNets, Littwin ResNets with branch depth
     >= 2) only k x k statistics past each layer's forward pre-activations (``estimators.gram_stats``).
-    Memory is bounded by processing whole blocks of networks in chunks of about ``chunk_bytes``.
+    Memory is bounded by processing whole blocks of networks in chunks of about ``chunk_bytes``; before
+    anything is allocated the chunk's peak is estimated (``network_bytes``) and a chunk that exceeds
+    ``max_bytes`` (default: the memory available on the device) is a ``ValueError`` saying what to change.
     Deterministic for a given seed and sampler on CPU.
     """
     outputs, grams = draw_in_chunks(
         spec, inputs, n_draws, seed, ntk_of_chunk,
         sampler=sampler, device=device, dtype=dtype, chunk_bytes=chunk_bytes, owner="sample_ntk",
-        samplers=NTK_SAMPLERS,
+        samplers=NTK_SAMPLERS, max_bytes=max_bytes,
     )  # fmt: skip
     names = tuple(spec.weight_shapes())
     trained = spec.trained()

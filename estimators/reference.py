@@ -6,6 +6,8 @@ K(x_i, x_j) = sum_W <dF(x_i)/dW, dF(x_j)/dW> over the trained matrices.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch.func import jacrev, vmap
 
@@ -47,8 +49,16 @@ def module_ntk(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def module_per_parameter_gram(module: torch.nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Per-parameter Gram matrices (k, k) of ``module`` on inputs x, by jacrev (the universal reference)."""
+    """Per-parameter Gram matrices (k, k) of ``module`` on inputs x, by jacrev (the universal reference).
+
+    Works on a copy whose BatchNorm layers stop tracking running statistics
+    (``torch.func.replace_all_batch_norm_modules_``): train-mode BatchNorm still normalises by the batch's
+    own statistics, which is what couples the inputs, but mutates no buffer inside the transform."""
+    module = copy.deepcopy(module)
+    torch.func.replace_all_batch_norm_modules_(module)
     params = {n: p.detach() for n, p in module.named_parameters() if p.requires_grad}
+    if not params:
+        raise ValueError(f"{type(module).__name__} has no parameter with requires_grad: its NTK is 0")
     buffers = {n: b for n, b in module.named_buffers()}
 
     def output(theta: dict[str, torch.Tensor]) -> torch.Tensor:

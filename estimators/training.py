@@ -32,6 +32,7 @@ from engine.budget import MonteCarlo
 from engine.intervals import Estimates
 from engine.statistics import ols_slope
 from estimators.hessian import check_weights, draw_networks, ntk_gram
+from estimators.memory import check_fits
 from estimators.sampling import derive_seed
 from models.activations import ACTIVATIONS
 from models.base import ArchitectureSpec
@@ -183,11 +184,25 @@ def train_square_loss(
     y: torch.Tensor,
     steps: int,
     lr_fraction: float = 0.5,
+    max_bytes: int | None = None,
 ) -> TrainingRun:
     """Full-batch GD on (1/2n) sum_i (f(x_i) - y_i)^2 for B networks at once, eta_b = lr_fraction n / lambda_max(K_0,b)
     (module docstring). ``weights`` name -> (B, out, in); x (n, d); y (n,). A diverged run (non-finite loss)
-    raises a ValueError naming the learning rate."""
+    raises a ValueError naming the learning rate. Preflight: 5 weight-sized buffers per network (start,
+    current, parameters with gradients, final) plus activations and their gradients, 8 B n sum(fan_out),
+    must fit in ``max_bytes`` (default: available memory)."""
     positive_int("train_square_loss", "steps", steps)
+    first = next(iter(weights.values())) if isinstance(weights, dict) and weights else None
+    if isinstance(first, torch.Tensor) and first.ndim == 3:
+        n_points = len(x) if hasattr(x, "__len__") else 1
+        fan_outs = sum(o for o, _ in spec.weight_shapes().values())
+        values = first.shape[0] * (5 * spec.n_parameters(trained_only=False) + 8 * n_points * fan_outs)
+        check_fits(
+            "train_square_loss", spec, values * 8,
+            f"gradient descent on {first.shape[0]} networks and {n_points} points",
+            "train fewer networks per call, on fewer points, or smaller widths", device=first.device,
+            max_bytes=max_bytes,
+        )  # fmt: skip
     if not (isinstance(lr_fraction, int | float) and 0 < lr_fraction < 2):
         raise ValueError(f"train_square_loss.lr_fraction must be in (0, 2) (the stability limit), got {lr_fraction!r}")
     start = check_weights(spec, weights)

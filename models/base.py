@@ -146,6 +146,8 @@ class ArchitectureSpec:
         owner = type(self).__name__
         if isinstance(x, torch.Tensor):
             x = x.detach().cpu()
+        if np.iscomplexobj(x) or (isinstance(x, torch.Tensor) and x.is_complex()):
+            raise ValueError(f"{owner} inputs must be real, got complex numbers")
         try:
             tensor = torch.as_tensor(np.asarray(x, dtype=np.float64))
         except (TypeError, ValueError) as err:

@@ -47,18 +47,23 @@ class Network(ArchitectureSpec):
         object.__setattr__(self, "input_shape", _input_shape(self.input_shape))
         layers = self.layers
         if isinstance(layers, Mapping):
-            layers = layer_from_json(layers)
+            layers = layer_from_json(layers, "Network.layers")
         if isinstance(layers, tuple | list):
             from models.layers.combinators import Serial
 
-            layers = Serial(*layers)
+            layers = Serial(
+                *(
+                    layer_from_json(layer, f"Network.layers[{i}]") if isinstance(layer, Mapping) else layer
+                    for i, layer in enumerate(layers)
+                )
+            )
         if not isinstance(layers, Layer):
             raise ValueError(f"Network.layers must be a layer (models.layers), got {layers!r}")
         object.__setattr__(self, "layers", layers)
         out = layers.out_shape(self.input_layout, "")
         if out.spatial or out.channels != 1:
             raise ValueError(
-                f"Network output must be one scalar per input, got shape {out.describe()}: end with a "
+                f"Network.layers must give one scalar per input, got output shape {out.describe()}: end with a "
                 "pooling/Flatten and Dense(1) (or Take)"
             )
         names = [p.name for p in self.param_list]
@@ -104,10 +109,12 @@ class Network(ArchitectureSpec):
 
     @cached_property
     def positions(self) -> dict[str, int]:
-        """Per matrix, the number of positions it is applied at per input (1 unless shared)."""
-        x = torch.zeros((1, 2, self.input_dim), dtype=torch.float64)
+        """Per matrix, the number of positions it is applied at per input (1 unless shared). A dry run on
+        torch's ``meta`` device: shapes only, nothing allocated, whatever the widths."""
+        meta = torch.device("meta")
+        x = torch.zeros((1, 2, self.input_dim), dtype=torch.float64, device=meta)
         tape = Tape()
-        weights = {name: torch.zeros((1, *shape), dtype=torch.float64) for name, shape in self.weight_shapes().items()}
+        weights = {n: torch.zeros((1, *s), dtype=torch.float64, device=meta) for n, s in self.weight_shapes().items()}
         self.apply(weights, x, tape)
         return {name: int(r.inputs.shape[2]) if r.shared else 1 for name, r in tape.records.items()}
 
@@ -121,7 +128,7 @@ class Network(ArchitectureSpec):
         except (TypeError, ValueError) as err:
             raise ValueError(f"Network inputs must be an array of real numbers: {err}") from None
         if array.ndim == len(self.input_shape) + 1 and array.shape[1:] == self.input_shape:
-            array = array.reshape(array.shape[0], -1)
+            array = array.reshape(array.shape[0], self.input_dim)
         elif array.ndim == len(self.input_shape) and array.shape == self.input_shape and len(self.input_shape) > 1:
             array = array.reshape(1, -1)
         tensor = super().check_inputs(array)

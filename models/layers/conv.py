@@ -125,26 +125,32 @@ class _Renamed(Namer):
 
 def extract_patches(h: torch.Tensor, kernel: tuple[int, ...], padding: str) -> torch.Tensor:
     """(B, k, *spatial, C) -> (B, k, *spatial, C * prod(kernel)): the patch around every position,
-    channel-major then kernel offsets (the layout of ``torch.nn.Conv{1,2}d`` weights, flattened)."""
+    channel-major then kernel offsets (the layout of ``torch.nn.Conv{1,2}d`` weights, flattened).
+
+    Windows are gathered with ``index_select`` (position p, offset j reads p + j - before, wrapped or
+    into zero padding), whose backward has a ``vmap`` rule, so torch.func references stay fast."""
     n_spatial = len(kernel)
     out = h
     for axis, size in enumerate(kernel):
-        dim = 2 + axis
-        before, after = (size - 1) // 2, size - 1 - (size - 1) // 2
+        dim = 2 + 2 * axis  # earlier axes already carry their offset axis
+        extent = out.shape[dim]
+        before = (size - 1) // 2
+        offsets = torch.arange(extent, device=h.device)[:, None] + torch.arange(size, device=h.device)[None, :]
         if padding == "circular":
-            extent = out.shape[dim]
-            index = torch.arange(-before, extent + after, device=out.device) % extent
-            out = out.index_select(dim, index)
+            index = (offsets - before) % extent
         else:
             pad_shape = list(out.shape)
             pad_shape[dim] = before
-            left = out.new_zeros(pad_shape)
-            pad_shape[dim] = after
-            right = out.new_zeros(pad_shape)
-            out = torch.cat([left, out, right], dim=dim)
-    for axis, size in enumerate(kernel):
-        out = out.unfold(2 + axis, size, 1)  # appends the window axis after the channels
-    # out: (B, k, *spatial, C, *kernel)
+            after = list(out.shape)
+            after[dim] = size - 1 - before
+            out = torch.cat([out.new_zeros(pad_shape), out, out.new_zeros(after)], dim=dim)
+            index = offsets
+        gathered = out.index_select(dim, index.reshape(-1))
+        out = gathered.reshape(*out.shape[:dim], extent, size, *out.shape[dim + 1 :])
+    # out: (B, k, P_1, K_1, ..., P_n, K_n, C) -> (B, k, P_1..P_n, C, K_1..K_n)
+    positions = [2 + 2 * a for a in range(n_spatial)]
+    windows = [3 + 2 * a for a in range(n_spatial)]
+    out = out.permute(0, 1, *positions, out.ndim - 1, *windows)
     return out.reshape(*out.shape[: 2 + n_spatial], -1)
 
 

@@ -7,7 +7,8 @@ neural-tangents' ``stax``. Each layer knows
   (a ``ValueError`` naming ``where``, the layer and the field);
 - ``params(shape, namer)``: the weight matrices it owns, each a ``Param`` (name, (fan_out, fan_in), trained);
 - ``apply(run, h, shape, namer)``: the batched forward pass over B networks and k inputs;
-- ``kernel(state, namer)`` (``models.layers.kernels``): its infinite-width NNGP/NTK step, where one exists.
+- ``kernel(state, where)`` (``models.layers.kernels``): its infinite-width NNGP/NTK step, where one exists
+  (others raise a ``ValueError`` naming the layer and ``where``).
 
 Activations are batched as (B, k, *spatial, channels): channels last, B networks, k inputs. A stream
 that is a concatenation (``Concat``) is kept as a tuple of its blocks, so a dense layer reading it owns
@@ -24,11 +25,14 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
 from models.base import LazyWeights, Tape
+
+if TYPE_CHECKING:
+    from models.layers.kernels import KernelState
 
 Stream = torch.Tensor | tuple[torch.Tensor, ...]
 Weights = Mapping[str, torch.Tensor] | LazyWeights
@@ -125,6 +129,19 @@ class Layer:
     def apply(self, run: Run, h: Stream, shape: Shape, namer: Namer) -> Stream:
         raise NotImplementedError
 
+    # --- infinite-width kernel step (models.layers.kernels) ---------------------------------
+    def kernel(self, state: KernelState, where: str) -> KernelState:
+        """The layer's NNGP/NTK step at infinite width; layers without a closed form raise a ValueError
+        naming the layer and its position ``where``."""
+        from models.layers.kernels import unsupported
+
+        raise unsupported(type(self).__name__, where)
+
+    def kernel_ends_in_dense(self) -> bool:
+        """Whether the output is a zero-mean Dense output with weights of its own (up to a linear gain): then
+        its infinite-width cross terms with any other stream vanish (a residual's or a sum's branch)."""
+        return False
+
     # --- declared capabilities (stax's @requires, read by the samplers) ----------------------
     def couples_inputs(self) -> bool:
         """Whether one input's output depends on another input's activations (BatchNorm)."""
@@ -134,15 +151,17 @@ class Layer:
         return ()
 
     def describe(self) -> str:
-        """One line, e.g. ``Dense(width=64, bias=True)``: the fields that differ from their defaults."""
+        """One line, e.g. ``Serial(Dense(width=64, bias=True), Activation(fn='relu'))``: the fields that differ
+        from their defaults, child layers described in place."""
         parts = []
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
-            if isinstance(value, Layer) or (isinstance(value, tuple) and value and isinstance(value[0], Layer)):
-                continue
-            if f.default is not dataclasses.MISSING and value == f.default:
-                continue
-            parts.append(f"{f.name}={value!r}")
+            if isinstance(value, Layer):
+                parts.append(value.describe())
+            elif isinstance(value, tuple) and value and isinstance(value[0], Layer):
+                parts.extend(layer.describe() for layer in value)
+            elif f.default is dataclasses.MISSING or value != f.default:
+                parts.append(f"{f.name}={value!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
     # --- JSON --------------------------------------------------------------------------
@@ -169,12 +188,16 @@ def layer_from_json(data: object, where: str = "layers") -> Layer:
         raise ValueError(f"{where}: a layer must be a JSON object with a 'layer' kind, got {data!r}")
     payload = dict(data)
     kind = payload.pop("layer")
-    if kind not in Layer.registry:
+    if not isinstance(kind, str) or kind not in Layer.registry:
         raise ValueError(f"{where}: unknown layer kind {kind!r}; known: {sorted(Layer.registry)}")
     cls = Layer.registry[kind]
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = {f.name for f in fields}
     if unknown := sorted(set(payload) - names):
         raise ValueError(f"{where}: {cls.__name__} JSON has unknown fields {unknown}; fields are {sorted(names)}")
+    required = {f.name for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    if missing := sorted(required - set(payload)):
+        raise ValueError(f"{where}: {cls.__name__} JSON lacks required fields {missing}")
     values = {}
     for key, value in payload.items():
         if isinstance(value, Mapping) and "layer" in value:

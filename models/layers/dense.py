@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from models.base import dense
@@ -31,6 +32,16 @@ from models.layers.fields import (
     optional_name,
     positive,
     positive_int,
+)
+from models.layers.kernels import (
+    KernelBlock,
+    KernelState,
+    mix,
+    scaled,
+    square,
+    unsupported,
+    weighted_parts,
+    weighted_sum,
 )
 
 
@@ -101,3 +112,59 @@ class Dense(Layer):
             bias_gradient = 1.0 if self.parameterization == "standard" else None
             y = y + dense(f"{base}.b", run.weights, ones, self.bias_std, tape, bias_gradient)
         return y
+
+    # --- infinite-width kernel (models.layers.kernels) -------------------------------------
+    def kernel(self, state: KernelState, where: str) -> KernelState:
+        """Sigma' = w^2 sum_h (n_h / N) Sigma_h + b^2 and Theta' = w^2 sum_h (n_h / N) Theta_h + (trained) T,
+        over the input's blocks h of n_h coordinates (N = fan_in; one block unless a ``Concat`` made them;
+        Jacot et al. 2018, Thm 1; Lee et al. 2018). T sums the terms of the layer's matrices (its ``parts``,
+        kept for untrained matrices too):
+
+            NTK parameterisation:      weight w^2 sum_{h in the matrix} (n_h / N) Sigma_h,   bias b^2;
+            standard parameterisation: weight sum_{h in the matrix} n_h Sigma_h,           bias 1,
+
+        the standard terms being fan_in / w^2 and 1 / b^2 times the NTK ones: the trained parameters are
+        W = (w / sqrt(N)) Z and beta = b b0, so dy/dW = h, and E <h, h'> = N Sigma. The standard
+        parameterisation's NTK has no finite limit (it grows like the widths); its "infinite-width NTK" here
+        is the deterministic leading-order kernel at the spec's actual widths: E[empirical NTK] equals it
+        times 1 + O(1 / width), the widths entering only through these fan_in factors (Sohl-Dickstein, Novak,
+        Schoenholz & Lee 2020, "On the infinite width limit of neural networks with a standard
+        parameterization"; Jacot et al. 2018). Cross terms between blocks vanish: each block has
+        its own independent Z_h."""
+        shape = state.shape
+        if shape.spatial:
+            why = f"a dense layer over positions {shape.spatial} shares its weights"
+            raise unsupported(type(self).__name__, where, why)
+        base = state.namer.name(self.name, self.kind)
+        names = self.matrix_names(shape, base)
+        fan_in, weight_variance = shape.channels, square(self.weight_std)
+        blocks = state.blocks
+        weights = [weight_variance * block.width / fan_in for block in blocks]
+        bias_variance = square(self.bias_std) if self.bias else 0.0
+        variance, nngp, minus, plus = mix(blocks, weights, bias_variance)
+        standard = self.parameterization == "standard"
+        terms: dict[str, np.ndarray] = {}
+        for block, weight in zip(blocks, weights, strict=True):
+            name = names[block.matrix] if shape.split else names[0]
+            term = scaled(float(block.width) if standard else weight, block.nngp)
+            terms[name] = terms[name] + term if name in terms else term
+        if self.bias:
+            terms[f"{base}.b"] = np.full_like(nngp, 1.0 if standard else bias_variance)
+        if len(blocks) == 1:
+            ntk = scaled(weights[0], blocks[0].ntk)
+        else:
+            ntk = weighted_sum([(w, block.ntk) for w, block in zip(weights, blocks, strict=True)])
+        if self.trained:
+            for term in terms.values():
+                ntk = ntk + term
+        parts: dict[str, np.ndarray] = {}
+        if state.part_key is not None:
+            parts = weighted_parts([(w, block.parts) for w, block in zip(weights, blocks, strict=True)])
+            for name, term in terms.items():
+                key = state.part_key(name)
+                parts[key] = parts[key] + term if key in parts else term
+        block = KernelBlock(self.width, 0, variance, nngp, minus, plus, ntk, parts, gaussian=True)
+        return state.evolve((block,), self.out_shape(shape, where))
+
+    def kernel_ends_in_dense(self) -> bool:
+        return True

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from models.layers.core import Layer, Namer, Run, Shape, Stream, merged
+from models.layers.core import Layer, Namer, Run, Shape, Stream, merged, owner
 from models.layers.fields import check_fields, positive
 
 
@@ -28,6 +28,8 @@ class LayerNorm(Layer):
         check_fields(self, eps=(positive,))
 
     def out_shape(self, shape: Shape, where: str) -> Shape:
+        if shape.channels < 2:
+            raise ValueError(f"{owner(self, where)}: a layer norm over {shape.channels} channel is constant 0")
         return shape.merged()
 
     def apply(self, run: Run, h: Stream, shape: Shape, namer: Namer) -> Stream:

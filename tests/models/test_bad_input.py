@@ -17,6 +17,8 @@ import torch
 import models
 from estimators import sample_ntk
 from models import ConnectionGraph, DenseNet, HuangFFNet, HuangResNet, LittwinResNet, LZBNet, VanillaNet
+from models.layers import Conv, Dense, GlobalAvgPool, Serial
+from models.network import Network
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +34,7 @@ VALID = {
         "widths": (4, 1),
         "edges": (("W0", 0, 1, 1.0, "identity"), ("Wout", 1, 2, 0.5, "relu_he")),
     },
+    Network: {"input_shape": (4, 3), "layers": Serial(Conv(2, 3), GlobalAvgPool(), Dense(1))},
 }
 
 # (class, field, invalid value): every field of every spec class appears at least once.
@@ -139,6 +142,23 @@ BAD_FIELDS = [
     (LZBNet, "bottleneck_layer", 0),
     (LZBNet, "bottleneck_layer", 3),
     (LZBNet, "bottleneck_layer", True),
+    # Network (layer fields and shape errors: tests/models/test_layers.py)
+    (Network, "input_shape", ()),
+    (Network, "input_shape", (2, 2, 2, 3)),
+    (Network, "input_shape", (4, 0)),
+    (Network, "input_shape", (4, 3.0)),
+    (Network, "input_shape", (4, True)),
+    (Network, "input_shape", "4, 3"),
+    (Network, "input_shape", None),
+    (Network, "layers", None),
+    (Network, "layers", "conv"),
+    (Network, "layers", 3),
+    (Network, "layers", Serial(Conv(2, 3), GlobalAvgPool(), Dense(2))),
+    (Network, "layers", Conv(1, 3)),
+    (Network, "layers", {"layer": "nope"}),
+    (Network, "layers", {"layer": "dense"}),
+    (Network, "layers", {"width": 1}),
+    (Network, "layers", [{"layer": "dense", "width": 1, "extra": 0}]),
 ]
 
 
