@@ -28,6 +28,7 @@ from models.base import ArchitectureSpec
 from models.vanilla import VanillaNet
 
 SAMPLERS = ("dense", "exact")
+MIN_RANDN_CALL = 2**22  # normals per timed randn call at least (a tiny net's calls would time only overhead)
 
 
 def randn_float32_call(device: torch.device, numel: int) -> Callable[[], None]:
@@ -54,9 +55,9 @@ def normals_per_net(spec: ArchitectureSpec, sampler: str, n_inputs: int) -> int:
 def time_against_rng(spec: ArchitectureSpec, x: torch.Tensor, n_draws: int, sampler: str, dtype: torch.dtype,
                      device: torch.device, seconds: float) -> tuple[float, float, int]:  # fmt: skip
     """(nets/s, float32 normals/s, calls): whole ``sample_ntk`` calls (drawing included; fresh seeds) and
-    float32 ``torch.randn`` calls of the same normal count, taking turns after one warm-up each, so both
-    rates see the same machine load."""
-    normals = normals_per_net(spec, sampler, x.shape[0]) * n_draws
+    float32 ``torch.randn`` calls of the same normal count (at least ``MIN_RANDN_CALL``), taking turns after
+    one warm-up each, so both rates see the same machine load."""
+    normals = max(normals_per_net(spec, sampler, x.shape[0]) * n_draws, MIN_RANDN_CALL)
     draw = randn_float32_call(device, normals)
     seed = 0
 

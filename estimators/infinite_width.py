@@ -3,8 +3,8 @@
 Public API (float64 numpy, every pair of the k inputs at once):
 
 - ``infinite_width_kernels(spec, inputs, parts=False)`` -> ``InfiniteWidthKernels(nngp, ntk, parts)``;
-- ``kernel_errors(spec, draws, kernels)``: the relative errors of wide networks' mean kernels against these,
-  with standard errors (``engine.Estimates``; the agreement claim's measure); ``readout_nngp``.
+- ``readout_nngp(spec, draws)``: per draw, E[f f' | hidden layers] from the output layer's Grams (the
+  agreement claim's NNGP estimator, ``theorems/infinite_width_agreement.py``).
 
 For a ``Network`` (or any preset spec, through ``spec.network``) built of Dense layers (bias or not, NTK or
 standard parameterisation, trained or not), ReLU / erf / identity activations with any gain, ``Serial``,
@@ -38,14 +38,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.intervals import Estimates
 from estimators.ntk import NTKDraws
 from models.base import ArchitectureSpec
 from models.layers import Dense, Namer, Serial
 from models.layers.kernels import input_state
 from models.network import Network
-
-KERNEL_LABELS = ("NNGP(x,x)", "NNGP(x',x')", "NNGP dist", "NTK(x,x)", "NTK(x',x')", "NTK dist")
 
 
 @dataclass(frozen=True)
@@ -134,37 +131,3 @@ def readout_nngp(spec: ArchitectureSpec, draws: NTKDraws) -> np.ndarray:
     index = [draws.matrix_names.index(name) for name in names]
     weights = np.array([scales[name] ** 2 for name in names])
     return np.einsum("m,bmij->bij", weights, draws.per_matrix_gram[:, index].numpy())
-
-
-def kernel_errors(
-    spec: ArchitectureSpec, draws: NTKDraws, kernels: InfiniteWidthKernels, nngp: str = "readout"
-) -> Estimates:
-    """Relative errors (mean - analytic) / analytic of the columns ``KERNEL_LABELS`` on inputs (x, x'), with
-    their t standard errors: the NNGP at x, at x' and the distance Sigma(x, x) + Sigma(x', x') - 2 Sigma(x, x')
-    (= E (f(x) - f(x'))^2), then the NTK's (K(x, x), K(x', x'), ||J(x) - J(x')||^2). Each analytic value is
-    positive (non-parallel inputs), and the distances carry the off-diagonal entries. ``nngp``: the NNGP
-    draws are the outputs' products f(x) f(x') ("outputs") or their conditional means ``readout_nngp``
-    ("readout": the same expectation, ~10x smaller SD)."""
-    if draws.outputs.shape[1] < 2:
-        raise ValueError("kernel_errors needs draws on two inputs")
-    if nngp == "outputs":
-        f = draws.outputs.numpy()
-        products = f[:, :, None] * f[:, None, :]
-    elif nngp == "readout":
-        products = readout_nngp(spec, draws)
-    else:
-        raise ValueError(f"kernel_errors: nngp must be 'outputs' or 'readout', got {nngp!r}")
-    columns = np.concatenate([_entries(products), _entries(draws.gram.numpy())], axis=1)
-    values = np.concatenate([_entries(kernels.nngp[None]), _entries(kernels.ntk[None])], axis=1)[0]
-    if not (values > 0).all():
-        raise ValueError(f"kernel_errors: analytic values {values.tolist()} must be > 0 (parallel inputs?)")
-    n = len(columns)  # one-sample t per column, as ``estimators.finite_width.mean_error``
-    errors = columns.mean(axis=0) / values - 1.0
-    standard_errors = columns.std(axis=0, ddof=1) / np.sqrt(n) / values
-    return Estimates(errors, standard_errors, np.full(len(values), n - 1.0), KERNEL_LABELS, n)
-
-
-def _entries(kernel: np.ndarray) -> np.ndarray:
-    """(B, 3): K(x, x), K(x', x'), K(x, x) + K(x', x') - 2 K(x, x') of (B, k, k) kernels on x = 0, x' = 1."""
-    first, second, cross = kernel[:, 0, 0], kernel[:, 1, 1], kernel[:, 0, 1]
-    return np.stack([first, second, first + second - 2 * cross], axis=1)

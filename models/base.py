@@ -146,9 +146,9 @@ class ArchitectureSpec:
         owner = type(self).__name__
         if isinstance(x, torch.Tensor):
             x = x.detach().cpu()
-        if np.iscomplexobj(x) or (isinstance(x, torch.Tensor) and x.is_complex()):
-            raise ValueError(f"{owner} inputs must be real, got complex numbers")
         try:
+            if (isinstance(x, torch.Tensor) and x.is_complex()) or np.iscomplexobj(np.asarray(x)):
+                raise ValueError("got complex numbers")
             tensor = torch.as_tensor(np.asarray(x, dtype=np.float64))
         except (TypeError, ValueError) as err:
             raise ValueError(f"{owner} inputs must be an array of real numbers: {err}") from None

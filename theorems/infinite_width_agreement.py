@@ -19,11 +19,51 @@ False twin: the analytic NTK of the other parameterisation (same forward law, so
 the standard NTK is ~ fan_in / w^2 times the NTK-parameterised one): refuted at 500 draws (seeds 0-5).
 """
 
+import numpy as np
+
 from engine import Claim, Estimates, MonteCarlo, Sizes, within
 from estimators import sample_ntk
-from estimators.infinite_width import infinite_width_kernels, kernel_errors
+from estimators.infinite_width import InfiniteWidthKernels, infinite_width_kernels, readout_nngp
+from estimators.ntk import NTKDraws
+from models.base import ArchitectureSpec
 from models.strategies import NetworkCase
 from models.strategies_kernels import kernel_cases, other_parameterization
+
+KERNEL_LABELS = ("NNGP(x,x)", "NNGP(x',x')", "NNGP dist", "NTK(x,x)", "NTK(x',x')", "NTK dist")
+
+
+def kernel_errors(
+    spec: ArchitectureSpec, draws: NTKDraws, kernels: InfiniteWidthKernels, nngp: str = "readout"
+) -> Estimates:
+    """Relative errors (mean - analytic) / analytic of the columns ``KERNEL_LABELS`` on inputs (x, x'), with
+    their t standard errors: the NNGP at x, at x' and the distance Sigma(x, x) + Sigma(x', x') - 2 Sigma(x, x')
+    (= E (f(x) - f(x'))^2), then the NTK's (K(x, x), K(x', x'), ||J(x) - J(x')||^2). Each analytic value is
+    positive (non-parallel inputs), and the distances carry the off-diagonal entries. ``nngp``: the NNGP
+    draws are the outputs' products f(x) f(x') ("outputs") or their conditional means ``readout_nngp``
+    ("readout": the same expectation, ~10x smaller SD)."""
+    if draws.outputs.shape[1] < 2:
+        raise ValueError("kernel_errors needs draws on two inputs")
+    if nngp == "outputs":
+        f = draws.outputs.numpy()
+        products = f[:, :, None] * f[:, None, :]
+    elif nngp == "readout":
+        products = readout_nngp(spec, draws)
+    else:
+        raise ValueError(f"kernel_errors: nngp must be 'outputs' or 'readout', got {nngp!r}")
+    columns = np.concatenate([_entries(products), _entries(draws.gram.numpy())], axis=1)
+    values = np.concatenate([_entries(kernels.nngp[None]), _entries(kernels.ntk[None])], axis=1)[0]
+    if not (values > 0).all():
+        raise ValueError(f"kernel_errors: analytic values {values.tolist()} must be > 0 (parallel inputs?)")
+    n = len(columns)  # one-sample t per column, as ``estimators.finite_width.mean_error``
+    errors = columns.mean(axis=0) / values - 1.0
+    standard_errors = columns.std(axis=0, ddof=1) / np.sqrt(n) / values
+    return Estimates(errors, standard_errors, np.full(len(values), n - 1.0), KERNEL_LABELS, n)
+
+
+def _entries(kernel: np.ndarray) -> np.ndarray:
+    """(B, 3): K(x, x), K(x', x'), K(x, x) + K(x', x') - 2 K(x, x') of (B, k, k) kernels on x = 0, x' = 1."""
+    first, second, cross = kernel[:, 0, 0], kernel[:, 1, 1], kernel[:, 0, 1]
+    return np.stack([first, second, first + second - 2 * cross], axis=1)
 
 
 def agreement(case: NetworkCase, mc: MonteCarlo, flip: bool = False) -> Estimates:

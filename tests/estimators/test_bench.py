@@ -12,7 +12,22 @@ import pytest
 
 from estimators.bench import main
 
-TINY = ["--width", "16", "--depth", "2", "--networks", "8", "--seconds", "0.05"]
+TINY = [
+    "--width",
+    "16",
+    "--depth",
+    "2",
+    "--networks",
+    "8",
+    "--seconds",
+    "0.05",
+    "--conv-channels",
+    "4",
+    "--conv-positions",
+    "5",
+    "--conv-depth",
+    "2",
+]
 REQUIRED = {"name", "nets_per_s", "ratio_vs_torch_func", "device", "width", "depth", "inputs", "dtype", "max_rel_diff"}
 
 
@@ -26,7 +41,15 @@ def json_rows(capsys: pytest.CaptureFixture[str], argv: list[str]) -> list[dict[
 def test_json_lines_have_required_keys_and_positive_rates(capsys: pytest.CaptureFixture[str]) -> None:
     """``--json`` prints one object per method with the documented keys, positive rates, agreeing Grams."""
     rows = json_rows(capsys, ["--json", *TINY])
-    assert [row["name"] for row in rows] == ["factorised", "torch_func_jacrev", "exact_lowrank"]
+    assert [row["name"] for row in rows] == [
+        "factorised",
+        "torch_func_jacrev",
+        "exact_lowrank",
+        "composed-vanilla",
+        "conv",
+    ]
+    composed, conv = rows[3:]
+    rows = rows[:3]
     by_name = {row["name"]: row for row in rows}
     for row in rows:
         assert row.keys() >= REQUIRED
@@ -39,6 +62,27 @@ def test_json_lines_have_required_keys_and_positive_rates(capsys: pytest.Capture
         ratio = by_name[name]["nets_per_s"] / by_name["torch_func_jacrev"]["nets_per_s"]
         assert by_name[name]["ratio_vs_torch_func"] == pytest.approx(ratio)
     assert by_name["exact_lowrank"]["weight_drawing_timed"] is True
+    for row in (composed, conv):
+        assert row["nets_per_s"] > 0 and row["ratio_vs_torch_func"] > 0 and 0 <= row["max_rel_diff"] < 1e-9
+        assert row["weight_drawing_timed"] is False
+    assert composed["ratio_vs_hand_built"] == pytest.approx(composed["nets_per_s"] / composed["hand_built_nets_per_s"])
+    assert (conv["channels"], conv["positions"], conv["depth"]) == (4, 5, 2)
+
+
+def test_end_to_end_rows_time_drawing_and_compare_with_float32_randn(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--end-to-end``: dense/exact x float32/float64 and the conv net, drawing timed, RNG-bound fractions."""
+    argv = ["--end-to-end", "--json", *TINY, "--end-to-end-draws", "16", "--end-to-end-exact-draws", "32"]
+    rows = json_rows(capsys, argv)
+    names = [row["name"] for row in rows]
+    assert names == [
+        f"end-to-end-{kind}-{dtype}" for kind in ("dense", "exact", "conv-dense") for dtype in ("float32", "float64")
+    ]
+    for row in rows:
+        assert row["weight_drawing_timed"] is True and row["nets_per_s"] > 0 and row["randn_float32_per_s"] > 0
+        expected = row["nets_per_s"] * row["normals_per_net"] / row["randn_float32_per_s"]
+        assert row["rng_bound_fraction"] == pytest.approx(expected)
+    dense = rows[0]
+    assert dense["normals_per_net"] == 16 * 8 + 2 * 16 * 16 + 16  # every weight of VanillaNet(8, 2, 16)
 
 
 def test_float32_and_uneven_batches_agree(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,9 +137,11 @@ def test_disagreeing_methods_exit_with_code_1(
 ) -> None:
     """If the baseline's Gram matrices differ from ours, the run reports it and exits 1."""
     import estimators.bench as bench
+    import estimators.bench_composed as bench_composed
 
     original = bench.jacrev_gram
-    monkeypatch.setattr(bench, "jacrev_gram", lambda spec, weights, x: 1.01 * original(spec, weights, x))
+    for module in (bench, bench_composed):
+        monkeypatch.setattr(module, "jacrev_gram", lambda spec, weights, x: 1.01 * original(spec, weights, x))
     assert main(["--json", *TINY]) == 1
     captured = capsys.readouterr()
     assert all(json.loads(line)["max_rel_diff"] > 1e-3 for line in captured.out.splitlines())

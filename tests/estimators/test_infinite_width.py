@@ -11,13 +11,7 @@ from scipy.stats import multivariate_normal
 
 from estimators import sample_ntk
 from estimators.analytic import analytic_kernels, unit_circle
-from estimators.infinite_width import (
-    KERNEL_LABELS,
-    infinite_width_kernels,
-    kernel_errors,
-    readout_matrices,
-    readout_nngp,
-)
+from estimators.infinite_width import infinite_width_kernels, readout_matrices, readout_nngp
 from models.densenet import DenseNet
 from models.layers import (
     HE_GAIN,
@@ -45,6 +39,7 @@ from models.network import Network
 from models.resnet import HuangFFNet, LittwinResNet
 from models.strategies_kernels import other_parameterization
 from models.vanilla import VanillaNet
+from theorems.infinite_width_agreement import KERNEL_LABELS, kernel_errors
 
 X = np.array([[1.2, 0.0], [0.3, 0.5], [-0.4, -0.9]])  # unequal norms, one obtuse pair
 
@@ -259,8 +254,12 @@ def test_deep_huang_ffnet_through_its_network_matches_the_analytic_kernels():
 
 @pytest.mark.parametrize(
     "spec",
-    [VanillaNet(3, 2, (256, 192, 256)), LittwinResNet(3, 2, 2, 256, (0.5, 0.3)), DenseNet(3, 3, 256, 0.5),
-     LZBNet(3, 2, 256, "relu", "identity")],
+    [
+        VanillaNet(3, 2, (256, 192, 256)),
+        LittwinResNet(3, 2, 2, 256, (0.5, 0.3)),
+        DenseNet(3, 3, 256, 0.5),
+        LZBNet(3, 2, 256, "relu", "identity"),
+    ],
 )
 def test_presets_against_wide_monte_carlo(spec):
     """Mean of 600 wide draws vs the analytic kernels, every ``KERNEL_LABELS`` column: within 4.5 standard
@@ -303,13 +302,19 @@ def test_outputs_and_readout_estimate_the_same_nngp():
         (Network((3,), Serial(Dense(8), Activation("gelu"), Dense(1))), r"fn='gelu'"),
         (Network((3,), Serial(ReLU(), Dense(1))), r"fn='relu'\) at Serial\[0\].*not Gaussian"),
         (Network((3,), Serial(Dense(8), ReLU(), Erf(), Dense(1))), r"Serial\[2\].*not Gaussian"),
-        (Network((3,), Serial(Dense(8), Residual(Serial(Dense(8), ReLU())), Dense(1))),
-         r"Residual at Serial\[1\].*end in a Dense"),
+        (
+            Network((3,), Serial(Dense(8), Residual(Serial(Dense(8), ReLU())), Dense(1))),
+            r"Residual at Serial\[1\].*end in a Dense",
+        ),
         (Network((3,), Serial(Dense(8), Sum(ReLU(), Erf()), Dense(1))), r"Sum at Serial\[1\].*branches \[0, 1\]"),
-        (Network((3,), Serial(Dense(8), Residual(Serial(Dense(8), Tanh(), Dense(8))), Dense(1))),
-         r"tanh.*Serial\[1\]\.Residual\.branch\.Serial\[1\]"),
-        (Network((3,), Serial(Dense(8), Repeat(Serial(Dense(8), Softmax()), 2), Dense(1))),
-         r"Softmax at Serial\[1\]\.Repeat\[1\]\.Serial\[1\]"),
+        (
+            Network((3,), Serial(Dense(8), Residual(Serial(Dense(8), Tanh(), Dense(8))), Dense(1))),
+            r"tanh.*Serial\[1\]\.Residual\.branch\.Serial\[1\]",
+        ),
+        (
+            Network((3,), Serial(Dense(8), Repeat(Serial(Dense(8), Softmax()), 2), Dense(1))),
+            r"Softmax at Serial\[1\]\.Repeat\[1\]\.Serial\[1\]",
+        ),
         (Network((2, 3), Serial(SelfAttention(), GlobalAvgPool(), Dense(1))), r"for SelfAttention at Serial\[0\]"),
         (LZBNet(3, 2, 16, "tanh", "identity"), r"fn='tanh'"),
     ],
@@ -341,3 +346,35 @@ def test_a_spec_without_a_network_is_refused():
         infinite_width_kernels("HuangFFNet", [[1.0, 0.0]])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="end in a Dense"):
         readout_matrices(Network((2,), Serial(Dense(4), ReLU(), Dense(1), Identity())))
+
+
+def test_deep_relu_net_with_biases_matches_fifty_digit_arithmetic():
+    """2,000 ReLU layers with biases on inputs of unequal norms (1 - rho = 3.6e-8 at the end), where the general
+    ``mix`` path (variances not proportional) must keep 1 - rho to relative precision: a 50-digit recursion."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    depth, w, b = 2000, 1.0, 0.05
+    x = np.array([[1.0, 0.0], [0.999 * math.cos(1e-5), 0.999 * math.sin(1e-5)]])
+    block = Serial(ReLU(HE_GAIN), Dense(1, bias=True, bias_std=b))
+    layers = Serial(Dense(1, bias=True, bias_std=b), Repeat(block, depth))
+    kernels = infinite_width_kernels(Network((2,), layers), x)
+    rows = [[mpmath.mpf(float(c)) for c in row] for row in x]
+    bias = mpmath.mpf(b) ** 2
+    sigma = [[sum(p * q for p, q in zip(r, s, strict=True)) / 2 * w**2 + bias for s in rows] for r in rows]
+    theta = [list(row) for row in sigma]
+    for _ in range(depth):
+        new_sigma, new_theta = [[0, 0], [0, 0]], [[0, 0], [0, 0]]
+        for i in (0, 1):
+            for j in (0, 1):
+                scale = mpmath.sqrt(sigma[i][i] * sigma[j][j])
+                angle = mpmath.acos(min(sigma[i][j] / scale, 1))
+                relu = 2 * scale * (mpmath.sin(angle) + (mpmath.pi - angle) * mpmath.cos(angle)) / (2 * mpmath.pi)
+                slope = 2 * (mpmath.pi - angle) / (2 * mpmath.pi)
+                new_sigma[i][j] = w**2 * relu + bias
+                new_theta[i][j] = w**2 * slope * theta[i][j] + new_sigma[i][j]
+        sigma, theta = new_sigma, new_theta
+    gap = 1 - sigma[0][1] / mpmath.sqrt(sigma[0][0] * sigma[1][1])
+    assert gap < 1e-7  # 1 - rho in float64 from Sigma itself would keep 9 digits at most
+    np.testing.assert_allclose(kernels.nngp, np.array(sigma, dtype=float), rtol=1e-12)
+    np.testing.assert_allclose(kernels.ntk, np.array(theta, dtype=float), rtol=1e-12)
