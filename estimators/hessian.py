@@ -48,7 +48,7 @@ from torch.func import grad, jvp
 from engine.budget import MonteCarlo
 from engine.intervals import Estimates
 from engine.statistics import ols_slope
-from estimators.memory import check_fits
+from estimators.memory import check_fits, first_batched_weight
 from estimators.ntk import ntk_of_weights, sample_ntk
 from estimators.sampling import derive_seed
 from models.activations import OUTPUT_DERIVATIVES
@@ -339,8 +339,7 @@ def hessian_spectral_norm(
     """
     _check_trained(spec)
     positive_int("hessian_spectral_norm", "max_iter", max_iter)
-    first_weight = next(iter(weights.values())) if isinstance(weights, dict) and weights else None
-    if isinstance(first_weight, torch.Tensor) and first_weight.ndim == 3:
+    if (first_weight := first_batched_weight(weights)) is not None:
         batch = first_weight.shape[0]
         dim = sum(o + i for o, i in spec.weight_shapes().values())
         values = batch * (6 * spec.n_parameters(trained_only=False) + (max_iter + 2) * dim)

@@ -50,6 +50,12 @@ def describe_widths(spec: ArchitectureSpec) -> str:
     return f"{len(fan_outs)} weight matrices, widths up to {largest:,}, {weights:,} weights"
 
 
+def first_batched_weight(weights: object) -> torch.Tensor | None:
+    """The first (B, out, in) tensor of a weights dict, or None (the caller's own validation then speaks)."""
+    first = next(iter(weights.values()), None) if isinstance(weights, dict) else None
+    return first if isinstance(first, torch.Tensor) and first.ndim == 3 else None
+
+
 def check_max_bytes(owner: str, max_bytes: int | None) -> None:
     if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1):
         raise ValueError(f"{owner}.max_bytes must be None or an integer >= 1, got {max_bytes!r}")

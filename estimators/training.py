@@ -32,7 +32,7 @@ from engine.budget import MonteCarlo
 from engine.intervals import Estimates
 from engine.statistics import ols_slope
 from estimators.hessian import check_weights, draw_networks, ntk_gram
-from estimators.memory import check_fits
+from estimators.memory import check_fits, first_batched_weight
 from estimators.sampling import derive_seed
 from models.activations import ACTIVATIONS
 from models.base import ArchitectureSpec
@@ -192,8 +192,7 @@ def train_square_loss(
     current, parameters with gradients, final) plus activations and their gradients, 8 B n sum(fan_out),
     must fit in ``max_bytes`` (default: available memory)."""
     positive_int("train_square_loss", "steps", steps)
-    first = next(iter(weights.values())) if isinstance(weights, dict) and weights else None
-    if isinstance(first, torch.Tensor) and first.ndim == 3:
+    if (first := first_batched_weight(weights)) is not None:
         n_points = len(x) if hasattr(x, "__len__") else 1
         fan_outs = sum(o for o, _ in spec.weight_shapes().values())
         values = first.shape[0] * (5 * spec.n_parameters(trained_only=False) + 8 * n_points * fan_outs)

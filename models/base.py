@@ -18,6 +18,8 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from models.validation import check_json_fields
+
 Weights = Mapping[str, torch.Tensor]
 
 
@@ -180,12 +182,7 @@ def spec_from_json(data: Mapping[str, Any] | str) -> ArchitectureSpec:
     if not isinstance(kind, str) or kind not in ArchitectureSpec.registry:
         raise ValueError(f"unknown architecture kind {kind!r}; known: {sorted(ArchitectureSpec.registry)}")
     cls = ArchitectureSpec.registry[kind]
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    names = {f.name for f in fields}
-    if unknown := sorted(set(payload) - names):
-        raise ValueError(f"{cls.__name__} JSON has unknown fields {unknown}; fields are {sorted(names)}")
-    if missing := sorted({f.name for f in fields if f.default is dataclasses.MISSING} - set(payload)):
-        raise ValueError(f"{cls.__name__} JSON lacks required fields {missing}")
+    check_json_fields(cls, payload, "")
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items()})
 
 

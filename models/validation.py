@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any
 
@@ -73,3 +74,14 @@ def one_of(owner: str, field: str, value: object, allowed: Sequence[str]) -> str
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{owner}.{field} must be one of {sorted(allowed)}, got {value!r}")
     return value
+
+
+def check_json_fields(cls: type, payload: Mapping[str, Any], where: str) -> None:
+    """A dataclass's JSON payload has no unknown fields and every required one (``where`` prefixes errors)."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = {f.name for f in fields}
+    if unknown := sorted(set(payload) - names):
+        raise ValueError(f"{where}{cls.__name__} JSON has unknown fields {unknown}; fields are {sorted(names)}")
+    required = {f.name for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    if missing := sorted(required - set(payload)):
+        raise ValueError(f"{where}{cls.__name__} JSON lacks required fields {missing}")

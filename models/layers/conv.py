@@ -18,16 +18,7 @@ import torch
 
 from models.layers.core import Layer, Namer, Param, Run, Shape, Stream, merged, owner
 from models.layers.dense import Dense
-from models.layers.fields import (
-    PARAMETERIZATIONS,
-    boolean,
-    check_fields,
-    non_negative,
-    one_of,
-    optional_name,
-    positive,
-    positive_int,
-)
+from models.layers.fields import check_linear_fields, one_of, positive_int
 
 PADDINGS = ("circular", "zero")
 
@@ -57,20 +48,9 @@ class Conv(Layer):
     kind = "conv"
 
     def __post_init__(self) -> None:
-        check_fields(
-            self,
-            channels=(positive_int,),
-            kernel_size=(_kernel_tuple,),
-            padding=(one_of, PADDINGS),
-            bias=(boolean,),
-            parameterization=(one_of, PARAMETERIZATIONS),
-            weight_std=(positive,),
-            bias_std=(non_negative,),
-            trained=(boolean,),
-            name=(optional_name,),
+        check_linear_fields(
+            self, channels=(positive_int,), kernel_size=(_kernel_tuple,), padding=(one_of, PADDINGS)
         )
-        if self.bias and self.bias_std == 0:
-            raise ValueError("Conv.bias_std must be > 0 when bias=True (use bias=False for none)")
 
     def kernel_for(self, shape: Shape) -> tuple[int, ...]:
         size = self.kernel_size

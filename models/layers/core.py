@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 
 from models.base import LazyWeights, Tape
+from models.validation import check_json_fields
 
 if TYPE_CHECKING:
     from models.layers.kernels import KernelState
@@ -191,13 +192,7 @@ def layer_from_json(data: object, where: str = "layers") -> Layer:
     if not isinstance(kind, str) or kind not in Layer.registry:
         raise ValueError(f"{where}: unknown layer kind {kind!r}; known: {sorted(Layer.registry)}")
     cls = Layer.registry[kind]
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    names = {f.name for f in fields}
-    if unknown := sorted(set(payload) - names):
-        raise ValueError(f"{where}: {cls.__name__} JSON has unknown fields {unknown}; fields are {sorted(names)}")
-    required = {f.name for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    if missing := sorted(required - set(payload)):
-        raise ValueError(f"{where}: {cls.__name__} JSON lacks required fields {missing}")
+    check_json_fields(cls, payload, f"{where}: ")
     values = {}
     for key, value in payload.items():
         if isinstance(value, Mapping) and "layer" in value:

@@ -23,16 +23,7 @@ import torch
 
 from models.base import dense
 from models.layers.core import Layer, Namer, Param, Run, Shape, Stream
-from models.layers.fields import (
-    PARAMETERIZATIONS,
-    boolean,
-    check_fields,
-    non_negative,
-    one_of,
-    optional_name,
-    positive,
-    positive_int,
-)
+from models.layers.fields import check_linear_fields, positive_int
 from models.layers.kernels import (
     KernelBlock,
     KernelState,
@@ -60,18 +51,7 @@ class Dense(Layer):
     kind = "dense"
 
     def __post_init__(self) -> None:
-        check_fields(
-            self,
-            width=(positive_int,),
-            bias=(boolean,),
-            parameterization=(one_of, PARAMETERIZATIONS),
-            weight_std=(positive,),
-            bias_std=(non_negative,),
-            trained=(boolean,),
-            name=(optional_name,),
-        )
-        if self.bias and self.bias_std == 0:
-            raise ValueError(f"{type(self).__name__}.bias_std must be > 0 when bias=True (use bias=False for none)")
+        check_linear_fields(self, width=(positive_int,))
 
     def out_shape(self, shape: Shape, where: str) -> Shape:
         return Shape(shape.spatial, (self.width,))

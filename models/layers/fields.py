@@ -16,6 +16,22 @@ def check_fields(layer: Any, **checks: tuple[Any, ...]) -> None:
         object.__setattr__(layer, name, check(owner, name, getattr(layer, name), *args))
 
 
+def check_linear_fields(layer: Any, **extra: tuple[Any, ...]) -> None:
+    """The fields every linear layer (``Dense``, ``Conv``) shares, plus ``extra``; a bias needs bias_std > 0."""
+    check_fields(
+        layer,
+        **extra,
+        bias=(boolean,),
+        parameterization=(one_of, PARAMETERIZATIONS),
+        weight_std=(positive,),
+        bias_std=(non_negative,),
+        trained=(boolean,),
+        name=(optional_name,),
+    )
+    if layer.bias and layer.bias_std == 0:
+        raise ValueError(f"{type(layer).__name__}.bias_std must be > 0 when bias=True (use bias=False for none)")
+
+
 def optional_name(owner: str, field: str, value: object) -> str | None:
     """None, or a non-empty weight name without whitespace."""
     if value is None:
@@ -41,6 +57,7 @@ __all__ = [
     "PARAMETERIZATIONS",
     "boolean",
     "check_fields",
+    "check_linear_fields",
     "finite_float",
     "non_negative",
     "one_of",
