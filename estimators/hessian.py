@@ -50,7 +50,7 @@ from engine.intervals import Estimates
 from engine.statistics import ols_slope
 from estimators.memory import check_fits, first_batched_weight
 from estimators.ntk import ntk_of_weights, sample_ntk
-from estimators.sampling import derive_seed
+from estimators.sampling import derive_seed, initial_values
 from models.activations import OUTPUT_DERIVATIVES
 from models.base import ArchitectureSpec, Tape
 from models.lzb import LZBNet
@@ -418,10 +418,14 @@ def draw_networks(
         "draw fewer networks per call, or use smaller widths", device=device, max_bytes=max_bytes,
     )  # fmt: skip
     parts: dict[str, list[torch.Tensor]] = {name: [] for name in spec.weight_shapes()}
+    constants = initial_values(spec)  # normalisation gains and shifts start at 1 and 0
     for b in range(n_networks):
         generator = torch.Generator(device=device).manual_seed(derive_seed(seed, "network", b))
         for name, shape in spec.weight_shapes().items():
-            parts[name].append(torch.randn(shape, generator=generator, dtype=dtype, device=device))
+            if name in constants:
+                parts[name].append(torch.full(shape, constants[name], dtype=dtype, device=device))
+            else:
+                parts[name].append(torch.randn(shape, generator=generator, dtype=dtype, device=device))
     return {name: torch.stack(p) for name, p in parts.items()}
 
 

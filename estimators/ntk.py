@@ -80,7 +80,7 @@ def resolve_sampler(sampler: str, spec: ArchitectureSpec | None = None) -> str:
     if sampler == "auto":
         return "exact" if once else "dense"
     if sampler in ("exact", NEGATIVE_CONTROL_SAMPLER) and not once:
-        why = "couples its inputs (BatchNorm)" if couples_inputs(spec) else "shares weights over positions"  # type: ignore[arg-type]
+        why = exact_refusal(spec)  # type: ignore[arg-type]
         raise ValueError(
             f"sampler={sampler!r} is exact only when every weight matrix is applied once per input and the inputs "
             f"do not interact; {describe(spec)} {why}: use sampler='dense' (or 'auto')"
@@ -92,6 +92,15 @@ def exact_applies(spec: ArchitectureSpec) -> bool:
     """Whether the low-rank samplers are exact for ``spec`` (the spec's own declaration, else True)."""
     declared = getattr(spec, "each_weight_once", None)
     return True if declared is None else bool(declared())
+
+
+def exact_refusal(spec: ArchitectureSpec) -> str:
+    """Why the low-rank samplers are not exact for ``spec`` (one of ``each_weight_once``'s conditions)."""
+    if couples_inputs(spec):
+        return "couples its inputs (BatchNorm)"
+    if not getattr(spec, "shares_no_weights", True):
+        return "shares weights over positions"
+    return "has matrices that start at a constant (normalisation gains and shifts)"
 
 
 def couples_inputs(spec: ArchitectureSpec) -> bool:
@@ -189,10 +198,14 @@ def ntk_of_weights(
         record = tape.records[name]
         if coupled:
             deltas = [_or_zeros(g[i], record.probe).reshape(*record.inputs.shape[:-1], -1) for g in per_output]
-            grams.append(coupled_gram(record.inputs, torch.stack(deltas, dim=1), record.scale))
+            gram_of = coupled_elementwise_gram if record.elementwise else coupled_gram
+            grams.append(gram_of(record.inputs, torch.stack(deltas, dim=1), record.scale))
             continue
         delta = _or_zeros(grads[i], record.probe)  # None: f does not depend on this layer's output
-        if record.shared:
+        if record.elementwise:
+            jacobian = (delta.reshape(record.inputs.shape) * record.inputs).sum(dim=2)  # (B, k, C)
+            grams.append(record.scale**2 * (jacobian @ jacobian.transpose(-1, -2)))
+        elif record.shared:
             grams.append(shared_gram(record.inputs, delta.reshape(*record.inputs.shape[:3], -1), record.scale))
         else:
             input_gram = record.inputs @ record.inputs.transpose(-1, -2)
@@ -219,6 +232,13 @@ def shared_gram(inputs: torch.Tensor, delta: torch.Tensor, scale: float) -> torc
         input_pairs = torch.einsum("bkpi,blqi->bkplq", inputs, inputs)
         return scale**2 * (delta_pairs * input_pairs).sum(dim=(2, 4))
     jacobian = torch.einsum("bkpo,bkpi->bkoi", delta, inputs).reshape(b, k, -1)
+    return scale**2 * (jacobian @ jacobian.transpose(-1, -2))
+
+
+def coupled_elementwise_gram(inputs: torch.Tensor, delta: torch.Tensor, scale: float) -> torch.Tensor:
+    """K_w of a channel gain when inputs interact: inputs (B, k, P, C), delta[b, a, j] = df(x_a)/dy(x_j)
+    (B, k, k, P, C) -> (B, k, k), K(x_a, x_c) = s^2 <J_a, J_c>, J_a = sum_{j, p} delta[a, j, p] * h[j, p]."""
+    jacobian = torch.einsum("bajpc,bjpc->bac", delta, inputs)
     return scale**2 * (jacobian @ jacobian.transpose(-1, -2))
 
 

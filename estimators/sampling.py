@@ -52,7 +52,8 @@ def draw_weights(
 
     Each block's normals are drawn in ``NORMALS_DTYPE`` straight into (a float32 buffer widened into) its
     slice of the preallocated output: no concatenation pass over the weights."""
-    shapes = spec.weight_shapes()
+    inits = initial_values(spec)
+    shapes = {name: shape for name, shape in spec.weight_shapes().items() if name not in inits}
     total = n_blocks * BLOCK
     out = {name: torch.empty((total, *shape), dtype=dtype, device=device) for name, shape in shapes.items()}
     buffers: dict[tuple[int, ...], torch.Tensor] = {}
@@ -68,4 +69,15 @@ def draw_weights(
                 buffers[key] = torch.empty(key, dtype=NORMALS_DTYPE, device=device)
             torch.randn(key, generator=generator, dtype=NORMALS_DTYPE, device=device, out=buffers[key])
             target.copy_(buffers[key])
-    return out
+    deterministic = {
+        name: torch.full((total, *spec.weight_shapes()[name]), value, dtype=dtype, device=device)
+        for name, value in inits.items()
+    }
+    return {name: out[name] if name in out else deterministic[name] for name in spec.weight_shapes()}
+
+
+def initial_values(spec: ArchitectureSpec) -> dict[str, float]:
+    """The matrices that start at a constant (normalisation gains 1, shifts 0): name -> value. They consume
+    no random numbers, so every N(0, 1) matrix is drawn as if they were absent."""
+    inits = getattr(spec, "parameter_inits", dict)()
+    return {name: 1.0 if init == "ones" else 0.0 for name, init in inits.items() if init != "normal"}

@@ -55,6 +55,8 @@ class DenseRecord:
     scale: float
     probe: torch.Tensor  # zeros (B, k, fan_out) or (B, k, P, fan_out); d f / d probe = d f / d y
 
+    elementwise: bool = False  # a gain y = w * h channel by channel (``elementwise``), not y = s W h
+
     @property
     def shared(self) -> bool:
         """Whether the matrix is applied at several positions (weight sharing)."""
@@ -106,6 +108,23 @@ def dense(
         else:
             tape.records[name] = DenseRecord(inputs=h, scale=recorded, probe=probe)
             y = y + probe
+    return y
+
+
+def elementwise(name: str, weights: Weights | LazyWeights, h: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
+    """Batched channel-wise gain ``y = w * h``: w the (C, 1) matrix ``name`` of each network, h (B, k, *spatial, C).
+
+    With a tape, the record keeps h as (B, k, P, C) and its NTK term is <sum_p delta_p * h_p, sum_q delta'_q *
+    h'_q> (``estimators.ntk``); the low-rank samplers cannot apply it (they never form w)."""
+    if getattr(weights, "apply_dense", None) is not None:
+        raise ValueError(f"gain {name!r} is applied channel by channel: the low-rank sampler cannot apply it")
+    gain = weights[name][..., 0]  # type: ignore[index]  # (B, C)
+    y = h * gain.reshape(gain.shape[0], *([1] * (h.ndim - 2)), gain.shape[-1])
+    if tape is not None:
+        probe = torch.zeros_like(y, requires_grad=True)
+        positions = h.reshape(h.shape[0], h.shape[1], -1, h.shape[-1])
+        tape.records[name] = DenseRecord(inputs=positions, scale=1.0, probe=probe, elementwise=True)
+        y = y + probe
     return y
 
 

@@ -94,14 +94,19 @@ class Network(ArchitectureSpec):
         """c per matrix: the trained parameter is c * Z (1 under the NTK parameterisation)."""
         return {p.name: p.parameter_scale for p in self.param_list}
 
+    def parameter_inits(self) -> dict[str, str]:
+        """Per matrix, how it starts: "normal" (N(0, 1) entries), "ones" or "zeros" (normalisation gains, shifts)."""
+        return {p.name: p.init for p in self.param_list}
+
     def couples_inputs(self) -> bool:
         """Whether one input's output depends on the other inputs (BatchNorm)."""
         return self.layers.couples_inputs()
 
     def each_weight_once(self) -> bool:
-        """Whether every matrix is applied once per input to a vector (no sharing over positions), as the
-        exact low-rank and statistics samplers need."""
-        return self.shares_no_weights and not self.couples_inputs()
+        """Whether every matrix is N(0, 1) and applied once per input to a vector (no sharing over positions,
+        no inputs coupled), as the exact low-rank and statistics samplers need."""
+        normal = all(p.init == "normal" for p in self.param_list)
+        return normal and self.shares_no_weights and not self.couples_inputs()
 
     @property
     def shares_no_weights(self) -> bool:
@@ -174,8 +179,14 @@ class NetworkModule(torch.nn.Module):
         self.scales = network.parameter_scales()
         trained = network.trained()
         params = {}
+        inits = network.parameter_inits()
         for i, (name, shape) in enumerate(network.weight_shapes().items()):
-            z = normals[name] if normals is not None else torch.randn(shape, generator=generator, dtype=dtype)
+            if inits[name] != "normal":
+                z = (torch.ones if inits[name] == "ones" else torch.zeros)(shape, dtype=dtype)
+            elif normals is not None:
+                z = normals[name]
+            else:
+                z = torch.randn(shape, generator=generator, dtype=dtype)
             params[f"p{i}"] = torch.nn.Parameter(self.scales[name] * z.to(dtype), requires_grad=name in trained)
         self.names = list(network.weight_shapes())
         self.params = torch.nn.ParameterDict(params)

@@ -82,10 +82,10 @@ def _block(
         return [dense(draw(widths)), activation()]
     if kind == "conv":
         return [conv(draw(widths)), activation()]
-    if kind == "layer_norm":
-        return [LayerNorm()]
+    if kind == "layer_norm":  # with or without torch's learned gain and shift (at their init 1 and 0)
+        return [LayerNorm(affine=draw(st.booleans()))]
     if kind == "batch_norm":
-        return [BatchNorm()]
+        return [BatchNorm(affine=draw(st.booleans()))]
     if kind == "attention":
         heads = draw(st.sampled_from([h for h in (1, 2) if shape.channels % h == 0]))
         return [SelfAttention(heads, draw(st.sampled_from(SCALINGS)))]

@@ -8,8 +8,9 @@ vanilla/ResNet/DenseNet; at k = out its proof uses only the readout's independen
 convolutions, LayerNorm, BatchNorm (inputs coupled), attention, residual and concatenation blocks.
 A new architecture here is one strategy argument: no estimator code (``sample_ntk``'s dense path).
 
-Drawn: ``composed_networks`` (1..3 blocks of dense / conv / layer norm / batch norm / attention /
-residual / concat, widths 2..6, either parameterisation and bias inside), readout Dense(1) under the
+Drawn: ``composed_networks`` (1..3 blocks of dense / conv / layer norm / batch norm (each with or without
+its affine gain and shift) / attention / residual / concat, widths 2..6, either parameterisation and bias
+inside), readout Dense(1) under the
 NTK parameterisation with or without bias; 1..3 unit inputs (2..3 with BatchNorm). Estimated: per draw
 and input, the readout's squared Jacobian norm (weight plus bias) and f^2; 40,000 draws (float64).
 Decided: RatioOfMeans == 1 per input, margin +-10%, Holm / TOST family-wise alpha = 0.01.

@@ -70,12 +70,18 @@ class Shape:
 @dataclass(frozen=True)
 class Param:
     """One weight matrix: ``name``, ``shape`` = (fan_out, fan_in), whether it is ``trained`` (enters the
-    NTK), and ``parameter_scale`` c: the trained parameter is c * Z (1 under the NTK parameterisation)."""
+    NTK), ``parameter_scale`` c: the trained parameter is c * Z (1 under the NTK parameterisation), and its
+    ``init``: "normal" (Z i.i.d. N(0, 1), every matrix but these), "ones" (a normalisation gain) or "zeros"
+    (a normalisation shift) — deterministic at initialisation, as in torch."""
 
     name: str
     shape: tuple[int, int]
     trained: bool
     parameter_scale: float = 1.0
+    init: str = "normal"
+
+
+INITS = ("normal", "ones", "zeros")
 
 
 class Namer:

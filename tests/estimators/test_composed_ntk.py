@@ -178,6 +178,11 @@ SHARED_OR_COUPLED = {
         (3,), Serial(Dense(5, bias=True), BatchNorm(), ReLU(), Dense(4), BatchNorm(eps=1e-3), Dense(1))
     ),
     "conv-batch-norm": Network((4, 2), Serial(Conv(3, 3, bias=True), BatchNorm(), ReLU(), GlobalAvgPool(), Dense(1))),
+    "affine-layer-norm": Network((3,), Serial(Dense(5), LayerNorm(affine=True), Tanh(), Dense(1))),
+    "affine-batch-norm-conv": Network(
+        (4, 2),
+        Serial(Conv(3, 3), BatchNorm(affine=True, name="bn"), ReLU(), LayerNorm(affine=True), Flatten(), Dense(1)),
+    ),
     "attention-1-head-sqrt": Network((4, 4), Serial(SelfAttention(1), GlobalAvgPool(), Dense(1))),
     "attention-2-heads-linear": Network(
         (3, 4), Serial(Dense(4), SelfAttention(2, scaling="linear"), ReLU(), Flatten(), Dense(1))
@@ -351,6 +356,7 @@ def test_auto_sampler_is_exact_only_for_dense_only_networks(name: str) -> None:
         ("dense-per-position", "shares weights over positions"),
         ("attention-1-head-sqrt", "shares weights over positions"),
         ("batch-norm", r"couples its inputs \(BatchNorm\)"),
+        ("affine-layer-norm", r"start at a constant \(normalisation gains and shifts\)"),
     ],
 )
 def test_exact_sampler_is_refused_where_it_is_wrong(name: str, why: str) -> None:

@@ -59,6 +59,7 @@ NETWORKS = [
     Network((4, 3, 2), Serial(Conv(3, (3, 2), parameterization="standard", weight_std=0.9), Flatten(), Dense(1))),
     Network((4, 3, 2), Serial(Conv(2, 2, trained=False, name="c"), LayerNorm(), GlobalAvgPool(), Dense(1))),
     Network((3,), Serial(Dense(4), BatchNorm(eps=1e-3), Dense(1))),
+    Network((3,), Serial(Dense(4), BatchNorm(affine=True), LayerNorm(affine=True, name="ln"), Dense(1))),
     Network((4, 4), Serial(SelfAttention(2, scaling="linear"), LayerNorm(1e-4), Flatten(), Dense(1))),
     Network((4, 4), Serial(SelfAttention(name="att", trained=False), GlobalAvgPool(), Dense(3), Softmax(), Take(2))),
     Network((3,), Serial(Dense(4), Residual(Serial(Dense(4), ReLU(), Dense(4)), alpha=0.5), Dense(1))),
@@ -156,7 +157,7 @@ def test_network_accepts_a_list_of_json_layers() -> None:
 
 def test_describe_lists_nested_layers() -> None:
     """``describe`` shows the whole tree with non-default fields (used in error messages)."""
-    text = NETWORKS[11].describe()
+    text = NETWORKS[12].describe()
     assert text == (
         "Network(input_shape=(3,), Serial(Dense(width=4), Residual(Serial(Dense(width=4), "
         "Activation(fn='relu'), Dense(width=4)), alpha=0.5), Dense(width=1)))"
@@ -256,6 +257,10 @@ BAD_FIELDS = [
     (BatchNorm, "eps", 0.0),
     (BatchNorm, "eps", math.inf),
     (BatchNorm, "eps", None),
+    (LayerNorm, "affine", 1),
+    (LayerNorm, "name", "has space"),
+    (BatchNorm, "affine", "yes"),
+    (BatchNorm, "name", ""),
     # SelfAttention
     (SelfAttention, "heads", 0),
     (SelfAttention, "heads", 1.5),

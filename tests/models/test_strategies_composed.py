@@ -78,12 +78,12 @@ def test_drawn_network_builds_round_trips_and_matches_jacrev(case: NetworkCase, 
 
 
 def test_strategy_reaches_every_kind() -> None:
-    """Over 100 derandomised draws, every layer kind appears, both with all kinds allowed and alone in ``kinds``
+    """Over 200 derandomised draws, every layer kind appears, both with all kinds allowed and alone in ``kinds``
     (alone, layer norm needs >= 2 channels, else a dense block stands in)."""
     seen: set[str] = set()
     seen_alone: set[str] = set()
 
-    @settings(max_examples=100, deadline=None, derandomize=True, database=None)
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None)
     @given(
         composed_networks(),
         st.sampled_from(LAYER_KINDS).flatmap(lambda k: st.tuples(st.just(k), composed_networks(kinds=(k,)))),
