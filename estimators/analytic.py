@@ -73,6 +73,7 @@ from typing import TypeVar
 import numpy as np
 
 from estimators.infinite_width import InfiniteWidthKernels
+from estimators.memory import check_fits
 from models.base import ArchitectureSpec
 from models.layers import HE_GAIN, Dense, Layer, ReLU, Repeat, Residual, Serial, Shape
 from models.layers.kernels import (
@@ -88,6 +89,8 @@ from models.resnet import HuangFFNet, HuangResNet
 from models.validation import positive_int
 
 T = TypeVar("T")
+WORKING_ARRAYS = 40  # (k, k) float64 arrays a layer step holds at once (kernels, 1 -+ rho, parts, temporaries)
+KEPT_ARRAYS = 5  # AnalyticKernels per depth: gpk and the parts A, W, V, v
 
 __all__ = [
     "SERIES_BELOW",
@@ -176,33 +179,43 @@ def group_of(name: str) -> str:
     return name.split("@")[0].rstrip("0123456789")
 
 
-def analytic_kernels(spec: ArchitectureSpec, inputs: object) -> AnalyticKernels:
+def analytic_kernels(spec: ArchitectureSpec, inputs: object, *, max_bytes: int | None = None) -> AnalyticKernels:
     """GPK and NTK of a ``HuangFFNet`` or ``HuangResNet`` at infinite width on ``inputs`` (k, input_dim).
 
     The spec's ``width`` is ignored (the limit); ``depth``, ``gamma`` and ``train_all`` are used.
     """
     if not isinstance(spec, HuangFFNet | HuangResNet):
         raise ValueError(f"analytic kernels exist for HuangFFNet and HuangResNet, got {type(spec).__name__}")
-    return kernels_at_depths(spec, inputs, (spec.depth,))[spec.depth]
+    return kernels_at_depths(spec, inputs, (spec.depth,), max_bytes=max_bytes)[spec.depth]
 
 
-def kernels_at_depths(spec: ArchitectureSpec, inputs: object, depths: Sequence[int]) -> dict[int, AnalyticKernels]:
+def kernels_at_depths(
+    spec: ArchitectureSpec, inputs: object, depths: Sequence[int], *, max_bytes: int | None = None
+) -> dict[int, AnalyticKernels]:
     """Analytic kernels of ``spec`` with its depth replaced by each of ``depths``: {L: kernels}.
 
     FFNet: one walk through the layers of the deepest net, read off at every L (layer l does not depend on
     L). ResNet: alpha = L^-gamma depends on L, so one run per depth. Cost O(sum L k^2) at most.
     """
-    return _at_depths(spec, inputs, depths, lambda kernels: kernels, "kernels_at_depths")
+    return _at_depths(spec, inputs, depths, lambda kernels: kernels, "kernels_at_depths", KEPT_ARRAYS, max_bytes)
 
 
-def ntk_at_depths(spec: ArchitectureSpec, inputs: object, depths: Sequence[int]) -> dict[int, np.ndarray]:
+def ntk_at_depths(
+    spec: ArchitectureSpec, inputs: object, depths: Sequence[int], *, max_bytes: int | None = None
+) -> dict[int, np.ndarray]:
     """{L: the (k, k) NTK at depth L}, as ``kernels_at_depths`` but keeping only the NTKs (memory: one
     (k, k) array per depth plus the recursion's state, for large k)."""
-    return _at_depths(spec, inputs, depths, lambda kernels: kernels.ntk, "ntk_at_depths")
+    return _at_depths(spec, inputs, depths, lambda kernels: kernels.ntk, "ntk_at_depths", 1, max_bytes)
 
 
 def _at_depths(
-    spec: ArchitectureSpec, inputs: object, depths: Sequence[int], keep: Callable[[AnalyticKernels], T], owner: str
+    spec: ArchitectureSpec,
+    inputs: object,
+    depths: Sequence[int],
+    keep: Callable[[AnalyticKernels], T],
+    owner: str,
+    kept_arrays: int,
+    max_bytes: int | None,
 ) -> dict[int, T]:
     if not isinstance(spec, HuangFFNet | HuangResNet):
         raise ValueError(f"analytic kernels exist for HuangFFNet and HuangResNet, got {type(spec).__name__}")
@@ -212,6 +225,12 @@ def _at_depths(
     if not depths:
         raise ValueError(f"{owner}: depths is empty")
     data = check_data(spec, inputs)
+    k = data.shape[0]  # preflight: the recursion's working arrays plus what is kept per depth, all (k, k)
+    check_fits(
+        owner, spec, 8 * k * k * (WORKING_ARRAYS + kept_arrays * len(set(depths))),
+        f"the (k, k) kernels of k = {k:,} inputs at {len(set(depths))} depth(s)",
+        "use fewer inputs or depths per call (ntk_at_depths keeps one array per depth)", max_bytes=max_bytes,
+    )  # fmt: skip
     groups = {group_of(name) for name in spec.trained()}
     if isinstance(spec, HuangFFNet):
         found = {L: keep(k) for L, k in _ffnet_sweep(spec, data, set(depths), groups)}

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from estimators.memory import check_fits
 from estimators.ntk import NTKDraws
 from models.base import ArchitectureSpec
 from models.layers import Dense, Namer, Serial
@@ -70,7 +71,11 @@ def network_of(spec: ArchitectureSpec) -> Network:
 
 
 def infinite_width_kernels(
-    spec: ArchitectureSpec, inputs: object, parts: bool | Callable[[str], str] = False
+    spec: ArchitectureSpec,
+    inputs: object,
+    parts: bool | Callable[[str], str] = False,
+    *,
+    max_bytes: int | None = None,
 ) -> InfiniteWidthKernels:
     """NNGP and NTK of ``spec`` at infinite width (module docstring) on ``inputs``.
 
@@ -87,6 +92,12 @@ def infinite_width_kernels(
     """
     network = network_of(spec)
     data = check_kernel_inputs(spec, inputs)
+    k, n_parts = data.shape[0], len(network.param_list) if parts else 0
+    check_fits(
+        "infinite_width_kernels", spec, 8 * k * k * (32 + 4 * n_parts), f"the (k, k) kernels of k = {k:,} inputs",
+        "use fewer inputs per call" + (", or parts=False / a grouping function" if parts else ""),
+        max_bytes=max_bytes,
+    )  # fmt: skip
     key = (lambda name: name) if parts is True else (parts or None)
     state = network.layers.kernel(input_state(data, network.input_layout, key), "")
     (block,) = state.blocks

@@ -161,12 +161,15 @@ def composed_cases(
     max_inputs: int = 3,
 ) -> NetworkCase:
     """A composed network (``networks``, default ``composed_networks()``) with k unit-norm inputs of
-    its flattened input dimension, ``min_inputs`` <= k <= ``max_inputs`` (k >= 2 with BatchNorm)."""
+    its flattened input dimension, ``min_inputs`` <= k <= ``max_inputs`` (k >= 2 with BatchNorm, and then
+    not all equal: BatchNorm maps k equal inputs to 0, a degenerate network whose f and J vanish)."""
     spec = draw(composed_networks() if networks is None else networks)
     lowest = max(min_inputs, 2) if spec.couples_inputs() else min_inputs
     k = draw(st.integers(lowest, max(lowest, max_inputs)))
-    inputs = tuple(draw(unit_vectors(spec.input_dim)) for _ in range(k))
-    return NetworkCase(spec=spec, inputs=inputs)
+    inputs = [draw(unit_vectors(spec.input_dim)) for _ in range(k)]
+    if spec.couples_inputs() and all(x == inputs[0] for x in inputs):
+        inputs[-1] = tuple(-c for c in inputs[-1])  # equal inputs make BatchNorm's output 0, so f = 0
+    return NetworkCase(spec=spec, inputs=tuple(inputs))
 
 
 __all__ = ["ACTIVATIONS", "LAYER_KINDS", "composed_cases", "composed_networks"]

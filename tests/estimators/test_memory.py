@@ -106,3 +106,20 @@ def test_hessian_and_training_estimators_refuse_impossible_sizes() -> None:
 def test_available_bytes_and_human_bytes() -> None:
     assert available_bytes("cpu") > 10**8
     assert human_bytes(999) == "999 B" and human_bytes(1.5e9) == "1.5 GB" and human_bytes(3.2e16) == "32 PB"
+
+
+@pytest.mark.usefixtures("no_large_allocations")
+def test_analytic_kernels_for_large_k_are_refused_before_the_k_by_k_arrays() -> None:
+    from estimators.analytic import kernels_at_depths, ntk_at_depths
+    from estimators.infinite_width import infinite_width_kernels
+    from models import HuangFFNet
+
+    x = np.random.default_rng(0).normal(size=(60_000, 2))
+    with pytest.raises(ValueError, match=r"ntk_at_depths: HuangFFNet.*k = 60,000 inputs at 2 depth\(s\)"):
+        ntk_at_depths(HuangFFNet(2, 3, 1), x, [3, 10])
+    with pytest.raises(ValueError, match=r"infinite_width_kernels: VanillaNet.*parts=False"):
+        infinite_width_kernels(VanillaNet(2, 2, 4), x, parts=True)
+    small = x[:50]
+    with pytest.raises(ValueError, match="more than the 1 kB max_bytes; use fewer inputs or depths"):
+        kernels_at_depths(HuangFFNet(2, 3, 1), small, [3], max_bytes=1000)
+    assert kernels_at_depths(HuangFFNet(2, 3, 1), small, [3])[3].ntk.shape == (50, 50)
