@@ -11,6 +11,7 @@ is the diagonal ||J^W(x)||^2 = K_W(x, x). Littwin et al. Eq. 11: K(x, x) = sum_W
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -262,11 +263,16 @@ class ChunkDraw:
     n_blocks: int
     dtype: torch.dtype
     device: torch.device
+    buffers: dict[str, torch.Tensor] | None = dataclasses.field(default=None, compare=False)
 
     def weights(self, spec: ArchitectureSpec) -> dict[str, torch.Tensor] | LazyWeights:
-        """Dense weights (name -> (B, out, in)) or lazy low-rank weights of these networks."""
+        """Dense weights (name -> (B, out, in)) or lazy low-rank weights of these networks. With ``buffers``
+        (``draw_in_chunks``: the chunks of one call, computed one after the other) each chunk's dense weights
+        overwrite the previous chunk's."""
         if self.sampler == "dense":
-            return draw_weights(spec, self.seed, self.first_block, self.n_blocks, self.dtype, self.device)
+            return draw_weights(
+                spec, self.seed, self.first_block, self.n_blocks, self.dtype, self.device, reuse=self.buffers
+            )
         project = self.sampler != NEGATIVE_CONTROL_SAMPLER
         return LowRankWeights(
             spec, self.seed, self.first_block, self.n_blocks, self.dtype, self.device, project=project
@@ -311,9 +317,12 @@ def draw_in_chunks(
     per_chunk = chunk_blocks(spec, x.shape[0], dtype, chunk_bytes, kind)
     preflight(spec, x.shape[0], dtype, kind, min(per_chunk, total_blocks), target, max_bytes, owner)
     parts = []
+    buffers: dict[str, torch.Tensor] = {}  # dense weights: one allocation for all chunks
     for first in range(0, total_blocks, per_chunk):
-        draw = ChunkDraw(kind, seed, first, min(per_chunk, total_blocks - first), dtype, target)
-        parts.append(tuple(t.detach().to("cpu", torch.float64) for t in compute(spec, draw, x)))
+        draw = ChunkDraw(kind, seed, first, min(per_chunk, total_blocks - first), dtype, target, buffers)
+        results = tuple(t.detach().to("cpu", torch.float64) for t in compute(spec, draw, x))
+        reused = {b.untyped_storage().data_ptr() for b in buffers.values()}
+        parts.append(tuple(t.clone() if t.untyped_storage().data_ptr() in reused else t for t in results))
     return tuple(torch.cat(column)[:n_draws] for column in zip(*parts, strict=True))
 
 

@@ -47,15 +47,25 @@ def draw_weights(
     n_blocks: int,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
+    reuse: dict[str, torch.Tensor] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Weights of networks [first_block * BLOCK, (first_block + n_blocks) * BLOCK): name -> (B, out, in).
 
     Each block's normals are drawn in ``NORMALS_DTYPE`` straight into (a float32 buffer widened into) its
-    slice of the preallocated output: no concatenation pass over the weights."""
+    slice of the preallocated output: no concatenation pass over the weights. ``reuse``: a dict of output
+    buffers kept between calls (the chunks of one ``sample_ntk``): a chunk overwrites the previous chunk's
+    weights instead of allocating (and page-faulting) hundreds of MB again; the caller must be done with them."""
     inits = initial_values(spec)
     shapes = {name: shape for name, shape in spec.weight_shapes().items() if name not in inits}
     total = n_blocks * BLOCK
-    out = {name: torch.empty((total, *shape), dtype=dtype, device=device) for name, shape in shapes.items()}
+    out = {}
+    for name, shape in shapes.items():
+        kept = reuse.get(name) if reuse is not None else None
+        if kept is None or kept.shape[0] < total or kept.shape[1:] != shape or kept.dtype != dtype:
+            kept = torch.empty((total, *shape), dtype=dtype, device=device)
+            if reuse is not None:
+                reuse[name] = kept
+        out[name] = kept[:total]
     buffers: dict[tuple[int, ...], torch.Tensor] = {}
     for i, block in enumerate(range(first_block, first_block + n_blocks)):
         generator = torch.Generator(device=device).manual_seed(block_seed(seed, block))

@@ -123,3 +123,20 @@ def test_analytic_kernels_for_large_k_are_refused_before_the_k_by_k_arrays() -> 
     with pytest.raises(ValueError, match="more than the 1 kB max_bytes; use fewer inputs or depths"):
         kernels_at_depths(HuangFFNet(2, 3, 1), small, [3], max_bytes=1000)
     assert kernels_at_depths(HuangFFNet(2, 3, 1), small, [3])[3].ntk.shape == (50, 50)
+
+
+def test_reused_weight_buffers_never_leak_into_results() -> None:
+    """Chunks overwrite one set of dense weight buffers; a compute that returns a view of the weights still
+    gets each chunk's own values (draw_in_chunks clones what aliases a buffer)."""
+    from estimators.ntk import draw_in_chunks
+    from estimators.sampling import draw_weights
+
+    spec = VanillaNet(input_dim=4, depth=1, widths=3)
+
+    def first_matrix(s: VanillaNet, draw: Any, x: torch.Tensor) -> tuple[torch.Tensor]:
+        return (draw.weights(s)["W0"][:, 0, :],)  # a view into the reused buffer
+
+    (rows,) = draw_in_chunks(spec, X4, 48, 7, first_matrix, sampler="dense", device="cpu", dtype=torch.float64,
+                             chunk_bytes=1, owner="test")  # fmt: skip  (one block per chunk: 3 chunks)
+    expected = draw_weights(spec, 7, 0, 3)["W0"][:, 0, :]
+    assert torch.equal(rows, expected)
