@@ -52,6 +52,9 @@ class HandBuiltVanilla:
     def trained(self) -> frozenset[str]:
         return frozenset(self.weight_shapes())
 
+    def couples_inputs(self) -> bool:  # the one capability ``ntk_of_weights`` asks of a spec
+        return False
+
     def apply(self, weights: Weights, x: torch.Tensor, tape: Tape | None = None) -> torch.Tensor:
         y = dense("W0", weights, x, inverse_sqrt(self.input_dim), tape)
         for l in range(1, self.depth + 1):
@@ -79,8 +82,8 @@ def run_composed_rows(args: argparse.Namespace, device: torch.device) -> list[di
 
     hand = HandBuiltVanilla(args.input_dim, args.depth, args.width)
     composed = composed_vanilla(args.input_dim, args.depth, args.width)
-    hand_weights = bench_weights(hand, args.networks, dtype, device)  # type: ignore[arg-type]
-    weights = dict(zip(composed.weight_shapes(), hand_weights.values(), strict=True))  # the same matrices
+    weights = bench_weights(composed, args.networks, dtype, device)
+    hand_weights = dict(zip(hand.weight_shapes(), weights.values(), strict=True))  # the same matrices
     x = bench_inputs(args.inputs, args.input_dim, dtype, device)
     timings = time_methods(
         [

@@ -27,7 +27,6 @@ from estimators.ntk import sample_ntk
 from models.base import ArchitectureSpec
 from models.vanilla import VanillaNet
 
-SAMPLERS = ("dense", "exact")
 MIN_RANDN_CALL = 2**22  # normals per timed randn call at least (a tiny net's calls would time only overhead)
 
 
@@ -46,10 +45,9 @@ def randn_float32_call(device: torch.device, numel: int) -> Callable[[], None]:
 
 def normals_per_net(spec: ArchitectureSpec, sampler: str, n_inputs: int) -> int:
     """Standard normals one network needs under ``sampler`` (see the module docstring)."""
-    shapes = spec.weight_shapes().values()
     if sampler == "dense":
-        return sum(o * i for o, i in shapes)
-    return sum(n_inputs * (o + i) for o, i in shapes)
+        return spec.n_parameters(trained_only=False)
+    return sum(n_inputs * (o + i) for o, i in spec.weight_shapes().values())
 
 
 def time_against_rng(spec: ArchitectureSpec, x: torch.Tensor, n_draws: int, sampler: str, dtype: torch.dtype,

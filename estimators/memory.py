@@ -78,7 +78,7 @@ def check_fits(
     if needed_bytes <= limit:
         return
     source = "max_bytes" if max_bytes is not None else f"available on {torch.device(device).type}"
-    name = spec.describe() if hasattr(spec, "describe") else repr(spec)
+    name = spec.describe()
     raise ValueError(
         f"{owner}: {name} ({describe_widths(spec)}) needs about {human_bytes(needed_bytes)} for {what}, more than "
         f"the {human_bytes(limit)} {source}; {advice}"

@@ -77,41 +77,25 @@ def resolve_sampler(sampler: str, spec: ArchitectureSpec | None = None) -> str:
     (``sample_ntk`` only) is the Gram-statistics sampler of ReLU nets (``estimators.gram_stats``)."""
     if sampler not in NTK_SAMPLERS:
         raise ValueError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
-    once = spec is None or exact_applies(spec)
+    once = spec is None or spec.each_weight_once()
     if sampler == "auto":
         return "exact" if once else "dense"
     if sampler in ("exact", NEGATIVE_CONTROL_SAMPLER) and not once:
         why = exact_refusal(spec)  # type: ignore[arg-type]
         raise ValueError(
             f"sampler={sampler!r} is exact only when every weight matrix is applied once per input and the inputs "
-            f"do not interact; {describe(spec)} {why}: use sampler='dense' (or 'auto')"
+            f"do not interact; {spec.describe()} {why}: use sampler='dense' (or 'auto')"
         )
     return sampler
 
 
-def exact_applies(spec: ArchitectureSpec) -> bool:
-    """Whether the low-rank samplers are exact for ``spec`` (the spec's own declaration, else True)."""
-    declared = getattr(spec, "each_weight_once", None)
-    return True if declared is None else bool(declared())
-
-
 def exact_refusal(spec: ArchitectureSpec) -> str:
     """Why the low-rank samplers are not exact for ``spec`` (one of ``each_weight_once``'s conditions)."""
-    if couples_inputs(spec):
+    if spec.couples_inputs():
         return "couples its inputs (BatchNorm)"
-    if not getattr(spec, "shares_no_weights", True):
+    if any(p > 1 for p in spec.positions.values()):
         return "shares weights over positions"
     return "has matrices that start at a constant (normalisation gains and shifts)"
-
-
-def couples_inputs(spec: ArchitectureSpec) -> bool:
-    declared = getattr(spec, "couples_inputs", None)
-    return False if declared is None else bool(declared())
-
-
-def describe(spec: ArchitectureSpec | None) -> str:
-    text = getattr(spec, "describe", None)
-    return text() if callable(text) else repr(spec)
 
 
 def network_bytes(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, sampler: str) -> int:
@@ -130,7 +114,7 @@ def network_bytes(spec: ArchitectureSpec, n_inputs: int, dtype: torch.dtype, sam
         per_value = 8 * (spec.depth + 2) * n_inputs * spec.width + 4 * len(shapes) * n_inputs**2
     else:
         dense_matrices = sampler == "dense"  # lazy samplers never form the matrices
-        positions = getattr(spec, "positions", {})
+        positions = spec.positions
         per_value = sum(
             dense_matrices * o * i + 8 * n_inputs * positions.get(name, 1) * (o + i)
             for name, (o, i) in spec.weight_shapes().items()
@@ -161,7 +145,7 @@ def preflight(
     options = []
     if blocks > smallest:
         options.append("a smaller chunk_bytes (fewer draws per chunk)")
-    if sampler == "dense" and exact_applies(spec):
+    if sampler == "dense" and spec.each_weight_once():
         options.append("sampler='exact' (never forms a weight matrix: O((fan_in + fan_out) k) per matrix)")
     if dtype == torch.float64:
         options.append("dtype=torch.float32 (half the bytes)")
@@ -183,7 +167,7 @@ def ntk_of_weights(
     lazy = isinstance(weights, LazyWeights)
     n_networks = weights.n_networks if lazy else next(iter(weights.values())).shape[0]  # type: ignore[union-attr]
     tape = Tape()
-    coupled = couples_inputs(spec)
+    coupled = spec.couples_inputs()
     with torch.enable_grad():
         outputs = spec.apply(weights, x.expand(n_networks, *x.shape), tape)
         probes = [record.probe for record in tape.records.values()]

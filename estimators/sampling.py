@@ -89,5 +89,5 @@ def draw_weights(
 def initial_values(spec: ArchitectureSpec) -> dict[str, float]:
     """The matrices that start at a constant (normalisation gains 1, shifts 0): name -> value. They consume
     no random numbers, so every N(0, 1) matrix is drawn as if they were absent."""
-    inits = getattr(spec, "parameter_inits", dict)()
+    inits = spec.parameter_inits()
     return {name: 1.0 if init == "ones" else 0.0 for name, init in inits.items() if init != "normal"}

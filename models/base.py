@@ -155,6 +155,29 @@ class ArchitectureSpec:
         """Batched forward pass: weights (B, out, in) each, x (B, k, input_dim) -> f (B, k)."""
         raise NotImplementedError
 
+    # --- declared capabilities (read by the samplers; a composed ``Network`` overrides them) ----------
+    def couples_inputs(self) -> bool:
+        """Whether one input's output depends on the other inputs (BatchNorm): False here."""
+        return False
+
+    def each_weight_once(self) -> bool:
+        """Whether every matrix is N(0, 1) and applied once per input to a vector, inputs not coupled: the
+        condition under which the low-rank samplers are exact. True of every hand-built family."""
+        return True
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Per matrix, the positions it is applied at per input (1: no weight sharing)."""
+        return dict.fromkeys(self.weight_shapes(), 1)
+
+    def parameter_inits(self) -> dict[str, str]:
+        """Per matrix, how it starts: "normal" (N(0, 1) entries) for every matrix here."""
+        return dict.fromkeys(self.weight_shapes(), "normal")
+
+    def describe(self) -> str:
+        """One line naming the spec, for error messages."""
+        return repr(self)
+
     # --- shared behaviour -------------------------------------------------------------
     def n_parameters(self, trained_only: bool = True) -> int:
         """Number of scalar weights (trained ones by default)."""

@@ -113,7 +113,7 @@ class Network(ArchitectureSpec):
         return all(p == 1 for p in self.positions.values())
 
     @cached_property
-    def positions(self) -> dict[str, int]:
+    def positions(self) -> dict[str, int]:  # type: ignore[override]
         """Per matrix, the number of positions it is applied at per input (1 unless shared). A dry run on
         torch's ``meta`` device: shapes only, nothing allocated, whatever the widths."""
         meta = torch.device("meta")

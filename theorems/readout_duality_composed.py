@@ -20,12 +20,11 @@ refuted with probability > 0.99. Before the measure summed a concatenation reado
 False twin: E||J^out||^2 = 2 E[f^2].
 """
 
-import re
-
 import numpy as np
 
 from engine import Claim, MonteCarlo, PairedSample, RatioOfMeans, Sizes
 from estimators import sample_ntk
+from estimators.infinite_width import readout_matrices
 from models.strategies import NetworkCase
 from models.strategies_composed import composed_cases, composed_networks
 
@@ -33,8 +32,7 @@ from models.strategies_composed import composed_cases, composed_networks
 def readout_jacobian_norm_vs_output(case: NetworkCase, mc: MonteCarlo) -> PairedSample:
     """Per draw and input: ||df/dW^out||^2 + ||df/db^out||^2 (numerator) and f^2 (denominator)."""
     draws = sample_ntk(case.spec, case.inputs, mc.n_draws, mc.seed, device=mc.device)
-    base = re.split(r"[.,]", draws.matrix_names[-1])[0]  # the readout's matrices: base, base,h (blocks), base.b
-    readout = [i for i, name in enumerate(draws.matrix_names) if re.split(r"[.,]", name)[0] == base]
+    readout = [draws.matrix_names.index(name) for name in readout_matrices(case.spec)]  # weight blocks and bias
     norms = draws.squared_jacobian_norms[:, readout].sum(dim=1).numpy()
     labels = tuple(f"x{i + 1}" for i in range(norms.shape[1]))
     return PairedSample(norms, np.asarray(draws.outputs.numpy() ** 2), labels)

@@ -24,7 +24,7 @@ import dataclasses
 import math
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
@@ -107,7 +107,6 @@ class Run:
 
     weights: Weights
     tape: Tape | None = None
-    records: dict[str, Any] = field(default_factory=dict)
 
 
 def merged(h: Stream) -> torch.Tensor:
