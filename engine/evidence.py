@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from math import nan
 from typing import Any
 
 
@@ -21,6 +22,12 @@ class Comparison:
 
     ``p_refute`` tests H0: quantity == prediction (small p: evidence against the claim);
     ``p_equivalence`` tests H0: quantity outside the margin (small p: evidence for the claim).
+
+    What the tests were computed from, for the power they had (``engine.power``): ``standard_error``
+    and ``dof`` of the estimate (``inf``: normal; ``nan``: the rule's test has none, e.g. KS), the
+    ``support_bounds`` the support tests show the estimate inside (one-sided at alpha each; an infinite
+    end: no test on that side; None: the comparison can only refute) and the ``refute_bounds`` of the
+    region the refutation test rejects outside of (equal ends: a two-sided point null).
     """
 
     label: str
@@ -31,6 +38,10 @@ class Comparison:
     p_refute: float
     p_equivalence: float
     n_samples: int
+    standard_error: float = nan
+    dof: float = nan
+    support_bounds: tuple[float, float] | None = None
+    refute_bounds: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -142,8 +142,11 @@ class InRegion:
                 centre = prediction
             statistic = 0.0 if se == 0 else (est - centre) / se
             comparisons.append(
-                Comparison(label, est, ci, prediction, float(statistic), p_refute, p_equivalence, sample.n_samples)
-            )
+                Comparison(
+                    label, est, ci, prediction, float(statistic), p_refute, p_equivalence, sample.n_samples,
+                    se, dof, (low - self.tolerance, high + self.tolerance), (low, high),
+                )
+            )  # fmt: skip
         return tuple(comparisons)
 
 

@@ -2,7 +2,7 @@
 
 Schema: {"run": {seed, budget, device, alpha_default, strict, versions, ...},
          "claims": [{"id", "twin_of", "verdict", "estimate", "ci", "prediction", "n_samples",
-                     "seed", "examples", ...}]}
+                     "seed", "predicted_power", "examples", ...}]}
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.claim import Claim
 from engine.evidence import ClaimResult
+from engine.power import predicted_power
 from engine.serialize import to_jsonable
 
 VERSIONED_PACKAGES = ("torch", "numpy", "scipy", "statsmodels", "hypothesis", "pytest", "pytest-xdist", "matplotlib")
@@ -34,6 +35,7 @@ def rule_parameters(rule: Any) -> dict[str, Any]:
 def claim_record(claim: Claim, result: ClaimResult, reproduce: str) -> dict[str, Any]:
     """The ledger entry of one decided claim."""
     decisive = result.decisive
+    predicted = predicted_power(result)
     return to_jsonable(
         {
             "id": claim.id,
@@ -54,6 +56,8 @@ def claim_record(claim: Claim, result: ClaimResult, reproduce: str) -> dict[str,
             "seed": result.seed,
             "budget": result.budget,
             "seconds": round(result.seconds, 3),
+            "predicted_power": predicted.power,  # of the required verdict, from this evidence (engine.power)
+            "predicted_power_detail": predicted,
             "reproduce": reproduce,
             "examples": [
                 {"example": e.example, "seed": e.seed, "comparisons": list(e.comparisons)} for e in result.examples

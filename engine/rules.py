@@ -13,6 +13,7 @@ comparisons within them):
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,6 +114,18 @@ def fieller_interval(numerator: np.ndarray, denominator: np.ndarray, level: floa
     return (ends[0], ends[1])
 
 
+def ratio_standard_error(numerator: np.ndarray, denominator: np.ndarray, ratio: float) -> float:
+    """Delta-method standard error of E[num]/E[den]: SD(num - ratio den) / (sqrt(B) |mean den|).
+
+    Each paired t-test of E[num - r den] = 0 has t = (ratio - r) |mean den| sqrt(B) / SD(num - r den),
+    i.e. (ratio - r) / this standard error up to SD(num - r den) / SD(num - ratio den), which is 1 to
+    first order in r - ratio (the margins are a few percent). NaN when the denominator's mean is 0.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = float(np.std(numerator - ratio * denominator, ddof=1) / abs(denominator.mean()) / np.sqrt(len(numerator)))
+    return se if math.isfinite(se) else nan
+
+
 @dataclass(frozen=True)
 class RatioOfMeans:
     """Claim: E[numerator] / E[denominator] == prediction, compared column by column.
@@ -140,16 +153,21 @@ class RatioOfMeans:
             statistic, p_refute = _ttest_p(num - prediction * den)
             _, p_low = _ttest_p(num - prediction * (1 - self.margin) * den, "larger")
             _, p_high = _ttest_p(num - prediction * (1 + self.margin) * den, "smaller")
+            ratio = float(num.mean() / den.mean())
             comparisons.append(
                 Comparison(
                     label=label,
-                    estimate=float(num.mean() / den.mean()),
+                    estimate=ratio,
                     ci=(nan, nan) if interval_level is None else fieller_interval(num, den, interval_level),
                     prediction=prediction,
                     statistic=statistic,
                     p_refute=p_refute,
                     p_equivalence=max(p_low, p_high),
                     n_samples=len(num),
+                    standard_error=ratio_standard_error(num, den, ratio),
+                    dof=float(len(num) - 1),
+                    support_bounds=(prediction * (1 - self.margin), prediction * (1 + self.margin)),
+                    refute_bounds=(prediction, prediction),
                 )
             )
         return tuple(comparisons)
@@ -191,8 +209,9 @@ def point_mass_comparison(label: str, first: float, second: float, n: int, inter
     difference = first - second
     ci = (difference, difference) if interval_level is not None else (nan, nan)
     return Comparison(
-        f"{label}: point mass", difference, ci, 0.0, difference, 1.0 if same else 0.0, 0.0 if same else 1.0, n
-    )
+        f"{label}: point mass", difference, ci, 0.0, difference, 1.0 if same else 0.0, 0.0 if same else 1.0, n,
+        standard_error=0.0, dof=math.inf,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -266,6 +285,10 @@ class SameLaw:
                     float(p_refute),
                     float(p_equivalence),
                     n,
+                    standard_error=float(welch.std_meandiff_separatevar) / scale,
+                    dof=float(welch.dof_satt()),
+                    support_bounds=(-self.margin, self.margin),
+                    refute_bounds=(0.0, 0.0),
                 )
             )
             centre = (x1.mean() + x2.mean()) / 2
