@@ -30,8 +30,6 @@ r -> 2 r above).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from engine import MonteCarlo
@@ -52,28 +50,22 @@ def hanin_nica_kernel(spec: Network, inputs: object, mc: MonteCarlo, tag: str = 
     return draws.per_matrix_gram[:, :, 0, 0].numpy() @ weights
 
 
-def pair_model_log_eta(widths: tuple[int, ...], ratio: float, biases: bool = True) -> float:
-    """log E[K^2] / E[K]^2 of the pair-counting model (module docstring) for hidden widths n_1..n_{d-1}."""
+def pair_model_log_eta(widths: tuple[int, ...], ratio: float, biases: bool = True, readouts: int = 1) -> float:
+    """log E[K^2] / E[K]^2 of the pair-counting model (module docstring) for hidden widths n_1..n_{d-1}.
+    ``readouts``: how many weight matrices read the last ReLU layer (crossing every mask forward): 1 here, 2 for
+    Littwin et al.'s vanilla net (W^L then W^out, no ReLU between)."""
     d = len(widths) + 1
-    groups = [("W", j) for j in range(1, d + 1)] + ([("b", j) for j in range(1, d + 1)] if biases else [])
+    groups = [("W", j) for j in range(1, d + 1)] + [("W", d)] * (readouts - 1)
+    groups += [("b", j) for j in range(1, d + 1)] if biases else []
+    hidden = np.arange(1, d)
+    forward = np.array([(hidden < j) if kind == "W" else np.zeros(d - 1, bool) for kind, j in groups], dtype=float)
+    backward = np.array([hidden >= j for _, j in groups], dtype=float)
     log_five = np.log1p(5.0 / np.asarray(widths, dtype=np.float64))
     log_one = np.log1p(1.0 / np.asarray(widths, dtype=np.float64))
-    hidden = np.arange(1, d)
-
-    def crossings(group: tuple[str, int]) -> tuple[np.ndarray, np.ndarray]:
-        kind, j = group
-        forward = (hidden < j) if kind == "W" else np.zeros(d - 1, dtype=bool)
-        return forward, hidden >= j
-
+    exponent = (forward * log_five) @ forward.T + (backward * log_five) @ backward.T
+    exponent += (forward * log_one) @ backward.T + (backward * log_one) @ forward.T
     means = np.array([ratio if kind == "W" else 1.0 for kind, _ in groups])
-    paths = [crossings(g) for g in groups]
-    total = 0.0
-    for a, (fa, ba) in enumerate(paths):
-        for b, (fb, bb) in enumerate(paths):
-            same = (fa & fb) | (ba & bb)
-            cross = ((fa & bb) | (ba & fb)) & ~same
-            total += means[a] * means[b] * math.exp(float(log_five[same].sum() + log_one[cross].sum()))
-    return math.log(total / means.sum() ** 2)
+    return float(np.log(means @ np.exp(exponent) @ means / means.sum() ** 2))
 
 
 def first_order_constant(ratio: float | None) -> float:
@@ -82,3 +74,20 @@ def first_order_constant(ratio: float | None) -> float:
     if ratio is None:
         return 11.0 / 3.0
     return (11 * ratio**2 + 11 * ratio + 5) / (3 * (ratio + 1) ** 2)
+
+
+def pair_model_limit(beta_value: float, ratio: float | None, grid: int = 400) -> float:
+    """The pair-counting log eta for constant width in the limit n, d -> infinity at fixed beta: a group at
+    relative depth u crosses [0, u) forward (weights) and [u, 1] backward; a pair's exponent is beta times
+    (5 x the length crossed in the same direction + 1 x the length crossed in opposite ones). Groups on a
+    midpoint grid of ``grid`` positions; ``ratio`` None = weights only."""
+    u = (np.arange(grid) + 0.5) / grid
+    a, b = u[:, None], u[None, :]
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    weight_weight = np.exp(beta_value * (5 * (low + 1 - high) + (high - low))).mean()
+    if ratio is None:
+        return float(np.log(weight_weight))
+    weight_bias = np.exp(beta_value * (5 * (1 - high) + np.maximum(a - b, 0.0))).mean()  # weight at a, bias at b
+    bias_bias = np.exp(beta_value * 5 * (1 - high)).mean()
+    second = ratio**2 * weight_weight + 2 * ratio * weight_bias + bias_bias
+    return float(np.log(second / (ratio + 1) ** 2))
