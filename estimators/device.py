@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
+from engine.options import DEVICE_CHOICES
 
 
 def resolve_device(name: str | torch.device = "auto") -> torch.device:

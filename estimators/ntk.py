@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from engine.options import SAMPLERS
 from estimators import gram_stats
 from estimators.densenet_exact import densenet_ntk_exact
 from estimators.device import resolve_device
@@ -31,7 +32,6 @@ from models.validation import positive_int
 from models.vanilla import VanillaNet
 
 DEFAULT_CHUNK_BYTES = 256 * 2**20
-SAMPLERS = ("auto", "dense", "exact")
 NEGATIVE_CONTROL_SAMPLER = "exact-unprojected"  # wrong law on purpose: the agreement claim's false twin
 STATS_SAMPLER = "stats"  # ReLU nets only (estimators.gram_stats); sample_ntk's, not a suite-wide option
 STATS_NEGATIVE_CONTROL = "stats-unprojected"  # its false twin's wrong law

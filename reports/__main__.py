@@ -3,11 +3,14 @@
 build LEDGER -o report.html [--power POWER.json]    self-contained HTML report
 diff BASELINE LEDGER [--match decisive|all]         exit 1 when a claim regressed (reports.diff)
 baseline LEDGER [-o reports/baseline.json]          deliberately refresh the committed baseline
-power [--seeds 20] [--claims PATTERNS] [--budget quick] [--jobs 1] [-o reports/power.json]
+power [--seeds 20 | --seed-list 1,5-9] [--claims PATTERNS] [--budget quick] [--scheduler tcp://HOST:PORT | --jobs N]
+      [--threads N] [--store PATH] [-o reports/power.json]   verdict rates over master seeds, on Dask
 check REPORT.html [--ledger LEDGER] [--screenshots DIR]   open in headless Chromium, exit 1 on problems
 
 Exit codes: 0 fine, 1 a finding (regression, refused baseline, page problems), 2 bad input (unknown
-command or option, missing or malformed file) with a one-line message and no traceback.
+command or option, missing or malformed file, unreachable scheduler, a cell store of other settings)
+with a one-line message and no traceback; ``power`` exits 1 when a cell cannot be computed on the
+cluster and 130 on Ctrl-C (finished cells stay in the store: rerun the command to resume).
 """
 
 from __future__ import annotations
@@ -19,8 +22,7 @@ import sys
 from pathlib import Path
 
 from engine.budget import BUDGETS
-from estimators.device import DEVICE_CHOICES
-from estimators.ntk import SAMPLERS
+from engine.options import DEVICE_CHOICES, SAMPLERS
 from reports.evidence import load_ledger, wanted_verdict
 
 DEFAULT_BASELINE = "reports/baseline.json"
@@ -132,34 +134,78 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_seed_list(text: str) -> list[int]:
+    """``"1,2,5-8"`` -> [1, 2, 5, 6, 7, 8]: comma-separated seeds and inclusive ranges, each once."""
+    seeds: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        low, dash, high = part.partition("-")
+        try:
+            span = range(int(low), int(high) + 1) if dash else [int(part)]
+        except ValueError:
+            raise ValueError(f"--seed-list {text!r}: {part!r} is not a seed or a range such as 5-9") from None
+        if dash and not span:
+            raise ValueError(f"--seed-list {text!r}: range {part!r} is empty")
+        seeds += span
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ValueError(f"--seed-list {text!r} repeats seed(s) {repeated}")
+    return seeds
+
+
 def cmd_power(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from reports.power import format_table, power_study, select_claims
+    from reports.cells import store_path
+    from reports.cluster import available_cores
+    from reports.power import StudyFailed, format_table, power_study, select_claims
 
     claim_ids = select_claims(args.claims, args.registry)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    if args.seed_list:
+        seeds = parse_seed_list(args.seed_list)
     output = Path(args.output)
     if output.is_dir():
         raise ValueError(f"-o {output} is a directory; give a file name such as {output / 'power.json'}")
-    print(f"power: {len(claim_ids)} claims x {len(seeds)} seeds, {args.jobs} job(s), budget {args.budget}")
-    with tqdm(total=len(claim_ids) * len(seeds), desc="power", unit="run", dynamic_ncols=True, mininterval=2) as bar:
+    store = Path(args.store) if args.store else store_path(output)
+    if store.resolve() == output.resolve():
+        raise ValueError(f"--store {store} is the power table itself; give another file")
+    where = f"scheduler {args.scheduler}"
+    if not args.scheduler:
+        where = f"LocalCluster of {args.jobs or available_cores()} worker(s)"
+    print(f"power: {len(claim_ids)} claims x {len(seeds)} seeds on {where}, budget {args.budget}; cells: {store}")
+    bars: list[tqdm] = []
+
+    def progress(cells: int) -> None:  # the bar starts once the arguments are checked and the cluster is up
+        if not bars:
+            bars.append(tqdm(total=len(claim_ids) * len(seeds), desc="power", unit="cell", dynamic_ncols=True))
+        bars[0].update(cells)
+
+    def close_bar() -> None:  # before an error line, so that the line is the last one on the terminal
+        for bar in bars:
+            bar.close()
+
+    try:
         power = power_study(
-            claim_ids,
-            seeds,
-            args.budget,
-            args.device,
-            args.sampler,
-            args.jobs,
-            args.threads,
-            args.target,
-            progress=bar.update,
-            registry=args.registry,
-        )
+            claim_ids, seeds, args.budget, args.device, args.sampler, args.jobs, args.threads, args.target,
+            progress=progress, registry=args.registry, scheduler=args.scheduler, store=store,
+            connect_timeout=args.connect_timeout,
+        )  # fmt: skip
+    except StudyFailed as error:
+        close_bar()
+        print(f"python -m reports power: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        close_bar()
+        print(f"python -m reports power: interrupted; the finished cells are in {store}", file=sys.stderr)
+        return 130
+    finally:
+        close_bar()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(power, indent=1) + "\n")
     print(format_table(power))
-    print(f"power table: {args.output} ({power['run']['seconds']} s)")
+    run = power["run"]
+    print(f"power table: {args.output} ({run['seconds']} s; {run['cells'] - run['cells_from_store']} cells computed, "
+          f"{run['cells_from_store']} from {store})")  # fmt: skip
     return 0
 
 
@@ -205,7 +251,9 @@ def parser() -> argparse.ArgumentParser:
     baseline.add_argument("--force", action="store_true", help="baseline even claims not as required")
     baseline.set_defaults(run=cmd_baseline)
     power = sub.add_parser("power", help="verdict rates over many master seeds")
-    power.add_argument("--seeds", type=int, default=20, help="number of master seeds")
+    seeds = power.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, default=20, help="number of master seeds (from --first-seed)")
+    seeds.add_argument("--seed-list", help="master seeds and ranges, e.g. 1,2,5-9 (instead of --seeds)")
     power.add_argument("--first-seed", type=int, default=1)
     power.add_argument(
         "--claims", help="comma-separated globs (with *?[) or substrings of claim ids; default all registered claims"
@@ -213,8 +261,12 @@ def parser() -> argparse.ArgumentParser:
     power.add_argument("--budget", choices=BUDGETS, default="quick")
     power.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     power.add_argument("--sampler", choices=SAMPLERS, default="auto")
-    power.add_argument("--jobs", type=int, default=1, help="worker processes")
-    power.add_argument("--threads", type=int, help="torch threads per job (default: cores / jobs)")
+    where = power.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", help="a running Dask scheduler, tcp://HOST:PORT (default: a LocalCluster)")
+    where.add_argument("--jobs", type=int, help="LocalCluster worker processes (default: every core)")
+    power.add_argument("--threads", type=int, help="torch threads per cell (default: cores / jobs; 1 on --scheduler)")
+    power.add_argument("--connect-timeout", type=float, default=30.0, help="seconds to reach --scheduler")
+    power.add_argument("--store", help="finished cells, JSONL, resumed from (default: beside -o, *.cells.jsonl)")
     power.add_argument("--target", type=float, default=0.95, help="power target")
     power.add_argument("--registry", default=DEFAULT_REGISTRY, help="module:function returning the claims")
     power.add_argument("-o", "--output", default=DEFAULT_POWER)
@@ -232,8 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     args = top.parse_args(argv)  # unknown command or option: usage and exit code 2 (argparse)
     if getattr(args, "seeds", 1) < 1:
         top.error(f"--seeds must be >= 1, got {args.seeds}")
-    if getattr(args, "jobs", 1) < 1:
-        top.error(f"--jobs must be >= 1, got {args.jobs}")
+    for option in ("jobs", "threads"):
+        if getattr(args, option, None) is not None and getattr(args, option) < 1:
+            top.error(f"--{option} must be >= 1, got {getattr(args, option)}")
+    if getattr(args, "connect_timeout", 1) <= 0:
+        top.error(f"--connect-timeout must be > 0, got {args.connect_timeout}")
+    if getattr(args, "first_seed", 0) < 0:
+        top.error(f"--first-seed must be >= 0, got {args.first_seed}")
     try:
         return args.run(args)
     except (ValueError, OSError) as error:
