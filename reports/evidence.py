@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.ledger import read_ledger
+from engine.power import POWER_TARGET
 from engine.serialize import canonical_json
 
 # Numeric example parameters preferred as a plot's x-axis, most telling first.
@@ -105,6 +106,26 @@ def interval(ci: Sequence[Any] | None) -> tuple[float, float]:
 def wanted_verdict(record: Mapping[str, Any]) -> str:
     """What a claim must come out as: ``refuted`` for a false twin, ``supported`` otherwise."""
     return "refuted" if record.get("twin_of") else "supported"
+
+
+def predicted_power(record: Mapping[str, Any]) -> float | None:
+    """A claim record's (or power-table row's) predicted power of its required verdict (``engine.power``);
+    None when it has none (a ledger written before predicted power was recorded)."""
+    value = record.get("predicted_power")
+    if not _is_number(value) or math.isnan(number(value)):
+        return None
+    return number(value)
+
+
+def power_flagged(record: Mapping[str, Any], target: float = POWER_TARGET) -> bool:
+    """Whether the predicted power is below ``target`` (its Monte Carlo size should grow)."""
+    power = predicted_power(record)
+    return power is not None and power < target
+
+
+def is_review(record: Mapping[str, Any]) -> bool:
+    """A claim written to answer a reviewer's question (its id contains ``.review.``), or its twin."""
+    return ".review." in str(record.get("id", ""))
 
 
 def example_key(example: Any) -> str:

@@ -1,8 +1,13 @@
 """The HTML verification report: one self-contained page (inline CSS and SVG, no scripts, no network).
 
-Layout: run summary -> summary tables (true claims, then false twins) -> power table (when given) ->
-one section per claim (statement, citation, rule in words, figure, examples with their evidence,
-seed and a one-line reproduce command), true claims first, twins in their own section -> environment.
+Layout: run summary -> summary tables (true claims, false twins, reviewers' questions) -> power table
+(when given: observed rates beside predicted power, the calibration figure, the suite-wide error rate)
+-> one section per claim (statement, citation, rule in words, predicted power, figure, examples with
+their evidence, seed and a one-line reproduce command), true claims first, twins in their own section,
+then the claims answering reviewers' questions (ids with ``.review.``, twins included) -> environment.
+
+Predicted power (``engine.power``, the ledger record's ``predicted_power``) is shown for every claim, "–"
+for a ledger written before it was recorded; below the power target (0.95) it is flagged (⚑).
 """
 
 from __future__ import annotations
@@ -14,8 +19,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reports.evidence import describe_example, interval, number, region_text, support_region, wanted_verdict
-from reports.plots import claim_figure
+from engine.power import POWER_TARGET
+from reports.evidence import (
+    describe_example,
+    interval,
+    is_review,
+    number,
+    power_flagged,
+    predicted_power,
+    region_text,
+    support_region,
+    wanted_verdict,
+)
+from reports.plots import calibration_figure, claim_figure
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1em 2em;
@@ -33,7 +49,14 @@ pre{background:#f6f8fa;padding:.5em;overflow-x:auto;white-space:pre-wrap;word-br
 tr.decisive td{background:#fff3cd} .muted{color:#57606a} td.num .muted{white-space:normal}
 figure{margin:.5em 0} svg{width:100%;height:auto}
 details{margin:.3em 0} summary{cursor:pointer}
+.flag{color:#b35c00;font-weight:600} .suite{background:#f6f8fa;border-left:4px solid #264653;padding:.4em .8em}
 """
+
+
+REVIEWS_NOTE = (
+    '<p class="muted">Claims written to answer reviewers\' questions (ids with <code>.review.</code>), each with '
+    "its false twin (twin of ...), which must be refuted.</p>"
+)
 
 
 def _e(value: Any) -> str:
@@ -81,6 +104,49 @@ def expectation(record: Mapping[str, Any]) -> str:
     return f'<span class="bad">required: {wanted}</span>'
 
 
+def power_text(power: Any) -> str:
+    """A power (a ledger number) to 3 decimals, rounded down: 0.9499 shows as 0.949, never as a 0.950 that
+    would meet 0.95; "–" for none."""
+    x = number(power)
+    return f"{math.floor(x * 1000) / 1000:.3f}" if math.isfinite(x) else "–"
+
+
+def power_cell(record: Mapping[str, Any], target: float = POWER_TARGET) -> str:
+    """A predicted power for a table, flagged (⚑) when below ``target``; "–" when absent."""
+    power = predicted_power(record)
+    if power is None:
+        return '<span class="muted">–</span>'
+    if power < target:
+        return f'<span class="flag" title="predicted power below {fmt(target)}">{power_text(power)} ⚑</span>'
+    return power_text(power)
+
+
+def predicted_power_text(record: Mapping[str, Any]) -> str:
+    """The claim section's predicted-power sentence: value, flag, and the comparison that limits it."""
+    power = predicted_power(record)
+    if power is None:
+        return "<p><b>Predicted power.</b> – (not in this ledger: written before predicted power was recorded).</p>"
+    detail = record.get("predicted_power_detail") or {}
+    limiting = detail.get("limiting") or {}
+    parts = [f"<b>Predicted power</b> of the required verdict ({_e(wanted_verdict(record))}): {power_cell(record)}"]
+    if "supported" in detail and "refuted" in detail:
+        parts.append(f"P(supported) {power_text(detail['supported'])}, P(refuted) {power_text(detail['refuted'])}")
+    if limiting.get("label") is not None:
+        parts.append(
+            f"limited by {_e(limiting['label'])} in example {_e(limiting.get('example'))} "
+            f"(power {power_text(limiting.get('power'))})"
+        )
+    flag = (
+        f' <span class="flag">Below the power target {fmt(POWER_TARGET)}: the Monte Carlo size should grow.</span>'
+        if power_flagged(record)
+        else ""
+    )
+    return (
+        "<p>" + "; ".join(parts) + '. <span class="muted">The power of this claim\'s own tests at its own '
+        "estimates (engine.power).</span>" + flag + "</p>"
+    )
+
+
 def summary_table(records: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     for r in records:
@@ -94,12 +160,13 @@ def summary_table(records: Sequence[Mapping[str, Any]]) -> str:
             f'<span class="muted">{_e(r.get("decisive", ""))} vs {_e(against(r))}</span></td>'
             f'<td class="num">{int(r.get("n_samples", 0)):,}<br><span class="muted">'
             f"{plural(len(r.get('examples', [])), 'example')}</span></td>"
+            f'<td class="num">{power_cell(r)}</td>'
             f'<td class="num">{fmt(r.get("seconds"), 3)} s</td>'
             "</tr>"
         )
     head = (
         "<tr><th>claim</th><th>paper</th><th>verdict</th><th>decisive estimate [CI] vs prediction</th>"
-        "<th>samples</th><th>time</th></tr>"
+        "<th>samples</th><th>predicted power</th><th>time</th></tr>"
     )
     if not rows:
         return '<p class="muted">none in this ledger</p>'
@@ -148,6 +215,7 @@ def claim_section(record: Mapping[str, Any]) -> str:
         f"{fmt_ci(record.get('ci'))} vs prediction {_e(against(record))} "
         f"({int(record.get('n_samples', 0)):,} samples, {fmt(record.get('seconds'), 3)} s, "
         f"budget {_e(record.get('budget', '?'))}).</p>"
+        + predicted_power_text(record)
         + (f"<figure>{figure}</figure>" if figure else "")
         + f"<p><b>Examples drawn by Hypothesis</b> ({len(record.get('examples', []))}; decisive row highlighted):</p>"
         + examples_html(record)
@@ -156,9 +224,32 @@ def claim_section(record: Mapping[str, Any]) -> str:
     )
 
 
+def suite_block(suite: Mapping[str, Any] | None) -> str:
+    """The power table's suite-wide error rate (``reports.power.suite_error_rates``) in words."""
+    if not suite:
+        return ""
+    lines = []
+    for key, what in (("any_true_refuted", "some true claim refuted"), ("any_twin_supported", "some twin supported")):
+        m = suite.get(key)
+        if m:
+            lines.append(
+                f"<li>{what} in <b>{m['count']}/{m['seeds']}</b> seeds ({plural(m['claims'], 'claim')} run under "
+                f"every one of them): rate {fmt(m['rate'], 3)} {fmt_ci(m['ci'])}</li>"
+            )
+    lines.append(
+        f"<li>bound when all {suite.get('true_claims', '?')} true claims are true: Bonferroni, the sum of their "
+        f"alphas, {fmt(suite.get('bound_bonferroni'), 3)}; the union of their measured error rates "
+        f"{fmt(suite.get('bound_from_rates'), 3)} (of the upper interval ends "
+        f"{fmt(suite.get('bound_from_rate_intervals'), 3)})</li>"
+    )
+    return '<div class="suite"><p><b>Suite-wide error rate.</b></p><ul>' + "".join(lines) + "</ul></div>"
+
+
 def power_table(power: Mapping[str, Any]) -> str:
-    """The power table (see ``reports.power``): per claim the rate of its required verdict."""
+    """The power table (see ``reports.power``): per claim the rate of its required verdict beside its
+    predicted power, the calibration figure and the suite-wide error rate."""
     run = power.get("run", {})
+    target = number(run.get("target", POWER_TARGET))
     rows = []
     for c in power.get("claims", []):
         error = c.get("error_rate") or {}
@@ -169,23 +260,35 @@ def power_table(power: Mapping[str, Any]) -> str:
             f'<td>{_e(c["wanted"])}</td><td class="num">{c["n_seeds"]}</td>'
             f'<td class="num">{counts.get("supported", 0)} / {counts.get("inconclusive", 0)} / '
             f"{counts.get('refuted', 0)}{crashed}</td>"
-            f'<td class="num">{fmt(c["rate"], 3)} {fmt_ci(c["ci"])}</td><td>{_e(c["status"])}</td>'
+            f'<td class="num">{fmt(c["rate"], 3)} {fmt_ci(c["ci"])}</td>'
+            f'<td class="num">{power_cell(c, target)}</td><td>{_e(c["status"])}</td>'
             f'<td class="num">{fmt(error.get("rate"), 3)} {fmt_ci(error.get("ci"))} vs alpha {fmt(c.get("alpha"))}</td>'
             f"<td>{_e(error.get('status', ''))}</td></tr>"
         )
     head = (
         "<tr><th>claim</th><th>kind</th><th>required</th><th>seeds</th><th>supported / inconclusive / refuted</th>"
-        f"<th>rate of required verdict [{number(run.get('confidence', 0.95)):.0%} Clopper-Pearson]</th>"
-        f"<th>vs power target {fmt(run.get('target', 0.95))}</th><th>error rate (wrong decisive verdict)</th>"
+        f"<th>observed rate of required verdict [{number(run.get('confidence', 0.95)):.0%} Clopper-Pearson]</th>"
+        "<th>predicted power (mean over seeds)</th>"
+        f"<th>vs power target {fmt(target)}</th><th>error rate (wrong decisive verdict)</th>"
         "<th>vs alpha</th></tr>"
+    )
+    figure = calibration_figure(power)
+    calibration = (
+        "<p><b>Calibration.</b> Predicted power (engine.power, mean over the seeds) against the observed rate of "
+        "the required verdict, with its Clopper-Pearson interval; a calibrated prediction lies on the diagonal "
+        "within the intervals (claims whose interval misses it are named).</p>"
+        f"<figure>{figure}</figure>"
+        if figure
+        else '<p class="muted">No predicted power in this power table (made before it was recorded): '
+        "no calibration figure.</p>"
     )
     return (
         f"<p>Master seeds {_e(run.get('seeds', []))}, budget {_e(run.get('budget', '?'))}, "
         f"device {_e(run.get('device', '?'))}. The error rate is refuted for a true claim and supported for a "
         "twin; the declared alpha bounds it (for twins: when the twin is off by more than its margin). "
         "With all N seeds as required the interval's lower end is 0.025^(1/N) (0.83 for N = 20): few seeds can "
-        "show a claim below the target, not certify it.</p>"
-        f"<table>{head}{''.join(rows)}</table>"
+        f"show a claim below the target, not certify it. Predicted power below {fmt(target)} is flagged ⚑.</p>"
+        f"<table>{head}{''.join(rows)}</table>" + suite_block(power.get("suite")) + calibration
     )
 
 
@@ -204,39 +307,58 @@ def build_report(
     """The whole report as one HTML string; ``progress`` wraps the loop over claim sections (a tqdm bar)."""
     run = ledger.get("run", {})
     records = sorted(ledger.get("claims", []), key=lambda r: r["id"])
-    true_claims = [r for r in records if not r.get("twin_of")]
-    twins = [r for r in records if r.get("twin_of")]
+    reviews = [r for r in records if is_review(r)]
+    true_claims = [r for r in records if not r.get("twin_of") and not is_review(r)]
+    twins = [r for r in records if r.get("twin_of") and not is_review(r)]
     failing = [r["id"] for r in records if r.get("verdict") != wanted_verdict(r)]
+    flagged = [r["id"] for r in records if power_flagged(r)]
     title = title or "NTK claims: verification report"
     status = (
         '<span class="ok">every claim came out as required</span>'
         if not failing
         else f'<span class="bad">{len(failing)} claim(s) not as required: {_e(", ".join(failing))}</span>'
     )
+    if flagged:
+        status += (
+            f'; <span class="flag">{len(flagged)} claim(s) with predicted power below {fmt(POWER_TARGET)} ⚑: '
+            f"{_e(', '.join(flagged))}</span>"
+        )
+    counts = [plural(len(true_claims), "claim"), plural(len(twins), "false twin")]
+    if reviews:
+        counts.append(f"{len(reviews)} answering reviewers' questions")
+    nav = ['<a href="#summary">summary</a>', '<a href="#summary-twins">twins summary</a>']
+    nav += ['<a href="#summary-reviews">reviewers\' questions summary</a>'] if reviews else []
+    nav += ['<a href="#power">power table</a>'] if power else []
+    nav += ['<a href="#claims">claims</a>', '<a href="#twins">false twins</a>']
+    nav += ['<a href="#reviews">reviewers\' questions</a>'] if reviews else []
+    nav += ['<a href="#environment">environment</a>']
     parts = [
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>',
         f"<h1>{_e(title)}</h1>",
-        f"<p>{plural(len(true_claims), 'claim')}, {plural(len(twins), 'false twin')}; seed {_e(run.get('seed', '?'))}, "
+        f"<p>{', '.join(counts)}; seed {_e(run.get('seed', '?'))}, "
         f"budget {_e(run.get('budget', '?'))}, device {_e(run.get('device', '?'))}, "
         f"sampler {_e(run.get('sampler', '?'))}. {status}.</p>",
-        '<nav><a href="#summary">summary</a> · <a href="#summary-twins">twins summary</a>'
-        + (' · <a href="#power">power table</a>' if power else "")
-        + ' · <a href="#claims">claims</a> · <a href="#twins">false twins</a> · '
-        '<a href="#environment">environment</a></nav>',
+        "<nav>" + " · ".join(nav) + "</nav>",
         '<p class="muted">A true claim must be <b>supported</b> (every equivalence test passes); a false twin must '
         "be <b>refuted</b> (Holm rejects at the family-wise alpha). Intervals are simultaneous over each claim's "
-        "comparisons. The decisive comparison is the one whose evidence decided the verdict.</p>",
+        "comparisons. The decisive comparison is the one whose evidence decided the verdict. Predicted power is "
+        f"the probability of the required verdict by design (engine.power); below {fmt(POWER_TARGET)} it is "
+        "flagged ⚑.</p>",
         '<h2 id="summary">Summary: claims</h2>',
         summary_table(true_claims),
         '<h2 id="summary-twins">Summary: false twins</h2>',
         summary_table(twins),
     ]
+    if reviews:
+        parts += ['<h2 id="summary-reviews">Summary: reviewers\' questions</h2>', REVIEWS_NOTE, summary_table(reviews)]
     if power:
         parts += ['<h2 id="power">Power table</h2>', power_table(power)]
-    sections = {r["id"]: claim_section(r) for r in (progress or iter)(true_claims + twins)}
+    sections = {r["id"]: claim_section(r) for r in (progress or iter)(true_claims + twins + reviews)}
     parts += ['<h2 id="claims">Claims</h2>', *(sections[r["id"]] for r in true_claims)]
     parts += ['<h2 id="twins">False twins</h2>', *(sections[r["id"]] for r in twins)]
+    if reviews:
+        parts += ['<h2 id="reviews">Reviewers\' questions</h2>', REVIEWS_NOTE, *(sections[r["id"]] for r in reviews)]
     parts += ['<h2 id="environment">Environment</h2>', environment_table(run), "</body></html>"]
     return "\n".join(parts)
 

@@ -14,6 +14,11 @@ interval as a band) against the predicted slope (dashed) and the support region 
 over the X values the decisive example swept (its ``widths``/``depths`` list) or, without one, a decade
 and a half. The ledger keeps the fitted slopes and their intervals, not the points of each fit, so the
 panel shows the fitted laws, not the raw points.
+
+Calibration (``calibration_figure``, from a power table): per claim the observed rate of its required
+verdict over the seeds, with its Clopper-Pearson interval, against its predicted power (mean over the
+seeds, ``engine.power``); a calibrated prediction sits on the diagonal within the intervals. Two panels:
+the whole square and the top corner [0.8, 1] x [0.8, 1] where most claims sit; the power target dotted.
 """
 
 from __future__ import annotations
@@ -213,8 +218,72 @@ def claim_figure(record: Mapping[str, Any]) -> str:
                 _draw_scaling_laws(axes[slot, 0], mine, record, variable)
                 slot += 1
         figure.tight_layout()
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg")
-        plt.close(figure)
+        return _svg(figure)
+
+
+CALIBRATION_ZOOM = 0.8
+
+
+def _svg(figure: Any) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    plt.close(figure)
     markup = buffer.getvalue()
     return markup[markup.index("<svg") :]
+
+
+def calibration_points(power: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The power table's claims that have a predicted power: id, twin, predicted, observed, CP interval."""
+    points = []
+    for row in power.get("claims", []):
+        predicted = row.get("predicted_power")
+        if predicted is None or not math.isfinite(number(predicted)):
+            continue
+        low, high = interval(row.get("ci"))
+        points.append({"id": row["id"], "twin": bool(row.get("twin_of")), "predicted": number(predicted),
+                       "observed": number(row["rate"]), "low": low, "high": high})  # fmt: skip
+    return points
+
+
+def calibration_figure(power: Mapping[str, Any]) -> str:
+    """Predicted power vs observed rate of the required verdict per claim, as inline ``<svg>`` ('' when no
+    claim of the power table has a predicted power). Claims whose interval misses the diagonal are named."""
+    points = calibration_points(power)
+    if not points:
+        return ""
+    run = power.get("run", {})
+    target = number(run.get("target", 0.95))
+    confidence = number(run.get("confidence", 0.95))
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "calibration"}):
+        figure, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH_IN, FIGURE_WIDTH_IN / 2 + 0.4))
+        for panel, low_end in zip(axes, (0.0, CALIBRATION_ZOOM), strict=True):
+            pad = 0.02 * (1 - low_end)
+            panel.plot([low_end, 1], [low_end, 1], color="#264653", ls="--", lw=1, label="observed = predicted")
+            panel.axvline(target, color="#8d99ae", ls=":", lw=1)
+            panel.axhline(target, color="#8d99ae", ls=":", lw=1, label=f"power target {target:g}")
+            for twin, colour, name in ((False, "#2a9d8f", "true claims"), (True, "#e63946", "false twins")):
+                mine = [p for p in points if p["twin"] is twin]
+                if not mine:
+                    continue
+                x = np.array([p["predicted"] for p in mine])
+                y = np.array([p["observed"] for p in mine])
+                below = y - np.array([p["low"] for p in mine])
+                above = np.array([p["high"] for p in mine]) - y
+                panel.errorbar(x, y, yerr=[below, above], fmt="o", ms=3.5, lw=0.8, color=colour, alpha=0.8,
+                               capsize=0, label=f"{name} ({len(mine)})")  # fmt: skip
+            for p in points:
+                inside = low_end - pad <= p["predicted"] and low_end - pad <= p["observed"]
+                if inside and not p["low"] <= p["predicted"] <= p["high"]:  # the interval misses the diagonal
+                    panel.annotate(p["id"], (p["predicted"], p["observed"]), fontsize=5.5, xytext=(3, -3),
+                                   textcoords="offset points", color="#1d2731")  # fmt: skip
+            panel.set_xlim(low_end - pad, 1 + pad)
+            panel.set_ylim(low_end - pad, 1 + pad)
+            panel.set_aspect("equal")
+            panel.set_xlabel("predicted power (mean over seeds)", fontsize=8)
+            panel.set_ylabel(f"observed rate [{confidence:.0%} Clopper-Pearson]", fontsize=8)
+            panel.tick_params(labelsize=7)
+            title = "all claims" if low_end == 0 else f"zoom: [{low_end:g}, 1]"
+            panel.set_title(f"calibration, {title}", fontsize=9, loc="left")
+        axes[0].legend(fontsize=6.5, frameon=False, loc="upper left")
+        figure.tight_layout()
+        return _svg(figure)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from synthetic_ledgers import make_power, with_review_claims
 
 from engine.ledger import read_ledger
 from reports.browser import check_page, find_browser
@@ -33,9 +34,10 @@ def assert_clean_and_complete(check, page, ledger):
 @pytest.mark.parametrize("source", ["baseline", "every-rule-kind"])
 def test_the_report_opens_cleanly_and_shows_every_claim(source, ledger, record_property):
     """The committed baseline (the whole suite's quick ledger) and a synthetic ledger with every rule
-    kind the report draws (ratio, same law, slopes with a log-log panel, one-sided regions, inf ends)."""
-    chosen = read_ledger(ROOT / "reports" / "baseline.json") if source == "baseline" else ledger
-    page = write_report(ARTIFACTS / f"report-{source}.html", chosen)
+    kind the report draws (ratio, same law, slopes with a log-log panel, one-sided regions, inf ends),
+    claims answering reviewers' questions and a power table with its calibration figure."""
+    chosen = read_ledger(ROOT / "reports" / "baseline.json") if source == "baseline" else with_review_claims(ledger)
+    page = write_report(ARTIFACTS / f"report-{source}.html", chosen, None if source == "baseline" else make_power())
     check = check_page(page, screenshot_dir=ARTIFACTS)
     assert_clean_and_complete(check, page, chosen)
     names = [shot.name for shot in check.screenshots]

@@ -5,11 +5,12 @@ import math
 import re
 
 import pytest
+from synthetic_ledgers import make_ledger, make_power, with_review_claims
 
 from reports.__main__ import main
 from reports.evidence import describe_example, number, region_text, support_region, sweep, varying_parameter
 from reports.html import build_report
-from reports.plots import claim_figure, log_log_variable
+from reports.plots import calibration_figure, calibration_points, claim_figure, log_log_variable
 
 pytestmark = pytest.mark.filterwarnings("error")  # the report code must not warn (matplotlib included)
 
@@ -107,6 +108,66 @@ def test_power_table_goes_into_the_report(ledger):
     page = build_report(ledger, power)
     assert '<h2 id="power">' in page and "consistent with target (more seeds needed)" in page
     assert 'href="#power"' in page and 'href="#power"' not in build_report(ledger)
+    assert "no calibration figure" in page and "Suite-wide" not in page  # an older table: no predicted power
+
+
+def test_power_table_shows_predicted_beside_observed_a_calibration_figure_and_the_suite_rate(ledger):
+    power = make_power()
+    page = build_report(ledger, power)
+    section = page[page.index('<h2 id="power">') : page.index('<h2 id="claims">')]
+    slope = section[section.index("<td>paper.slope</td>") :].split("</tr>", 1)[0]
+    assert "0.45 [0.2306, 0.6847]" in slope and "0.900 ⚑</span>" in slope  # observed, then predicted (flagged)
+    ratio = section[section.index("<td>paper.ratio</td>") :].split("</tr>", 1)[0]
+    assert ">0.998</td>" in ratio and "⚑" not in ratio
+    assert "predicted power (mean over seeds)" in section and section.count("<svg") == 1
+    figure = calibration_figure(power)
+    assert "calibration, all claims" in figure and "zoom: [0.8, 1]" in figure and "observed = predicted" in figure
+    assert "paper.slope" in figure and "paper.ratio.twin" not in figure  # only claims off the diagonal are named
+    assert "true claims (2)" in figure and "false twins (1)" in figure
+    assert "some twin supported in <b>1/20</b> seeds" in section
+    assert "Bonferroni, the sum of their alphas, 0.02" in section
+    assert calibration_points({"claims": [{**power["claims"][0], "predicted_power": None}]}) == []
+    assert calibration_figure({"claims": []}) == ""
+
+
+def test_every_claim_shows_its_predicted_power_flagged_below_the_target(ledger):
+    by_id = {c["id"]: c for c in ledger["claims"]}
+    by_id["paper.ratio"]["predicted_power"] = 0.9999
+    by_id["paper.ratio"]["predicted_power_detail"] = {
+        "wanted": "supported", "supported": 0.9999, "refuted": 0.0,
+        "limiting": {"example": 2, "label": "Wout", "power": 0.99995},
+    }  # fmt: skip
+    by_id["paper.slope"]["predicted_power"] = 0.9499  # rounded down: shown as 0.949, not as 0.950
+    page = build_report(ledger)
+    row = page[page.index('href="#claim-paper-ratio"') :].split("</tr>", 1)[0]
+    assert ">0.999</td>" in row and "⚑" not in row
+    slope = page[page.index('href="#claim-paper-slope"') :].split("</tr>", 1)[0]
+    assert '<span class="flag" title="predicted power below 0.95">0.949 ⚑</span>' in slope
+    growth = page[page.index('href="#claim-paper-growth"') :].split("</tr>", 1)[0]
+    assert '<span class="muted">–</span>' in growth  # a ledger record without predicted power
+    assert "1 claim(s) with predicted power below 0.95 ⚑: paper.slope" in page
+    section = page[page.index('data-claim-id="paper.ratio"') :].split("</section>", 1)[0]
+    assert "P(supported) 0.999, P(refuted) 0.000; limited by Wout in example 2 (power 0.999)" in section
+    slope_section = page[page.index('data-claim-id="paper.slope"') :].split("</section>", 1)[0]
+    assert "Below the power target 0.95: the Monte Carlo size should grow" in slope_section
+    assert "written before predicted power was recorded" in page.split('data-claim-id="paper.growth"', 1)[1]
+    assert "with predicted power below" not in build_report(make_ledger())  # none flagged when none recorded
+
+
+def test_claims_answering_reviewers_questions_have_their_own_sections(ledger):
+    ledger = with_review_claims(ledger)
+    page = build_report(ledger)
+    assert sorted(re.findall(r'data-claim-id="([^"]+)"', page)) == sorted(c["id"] for c in ledger["claims"])
+    summary = page[page.index('<h2 id="summary-reviews">') : page.index('<h2 id="claims">')]
+    assert 'href="#claim-paper2020-review-attention"' in summary and "twin of paper2020.review.attention" in summary
+    reviews = page[page.index('<h2 id="reviews">') : page.index('<h2 id="environment">')]
+    assert 'data-claim-id="paper2020.review.attention"' in reviews
+    assert 'data-claim-id="paper2020.review.attention.twin"' in reviews
+    before = page[: page.index('<h2 id="summary-reviews">')]
+    between = page[page.index('<h2 id="claims">') : page.index('<h2 id="reviews">')]
+    assert "review.attention" not in before + between  # not among the other claims and twins
+    assert 'href="#reviews"' in page and "5 claims, 1 false twin, 2 answering reviewers' questions" in page
+    assert 'id="reviews"' not in build_report(make_ledger())  # no such section without such claims
 
 
 def test_build_command_writes_the_report_and_rejects_bad_input(ledger, tmp_path, capsys):
