@@ -1,5 +1,7 @@
-"""Huang et al. (NeurIPS 2020), Thm 5 at gamma = 1/2 (THEOREMS.md B3, reconstructed): with alpha = L^-1/2
-the normalised infinite-width ResNet NTK converges to a non-degenerate kernel that differs from ResNet-1's.
+"""EMPIRICAL (a numerical result of the paper, not a theorem): Huang et al. (NeurIPS 2020) at gamma = 1/2
+(THEOREMS.md B3, reconstructed): with alpha = L^-1/2 the normalised infinite-width ResNet NTK converges to a
+non-degenerate kernel that differs from ResNet-1's. Thm 5 covers 1/2 < gamma <= 1; Review 4 of the paper:
+"A related result (with gamma=0.5) is also numerically tested, though not proven" (theorems/SOURCES.md).
 
 Reading: ``HuangResNet`` at infinite width, gamma = 1/2, A and v fixed (``estimators.analytic``,
 float64). alpha^2 L = 1, so the blocks' total drift does not vanish (an ODE limit), unlike gamma > 1/2.
@@ -39,7 +41,7 @@ def limits_at_half(case: NetworkCase, mc: MonteCarlo) -> Estimates:
 HALF = Claim(
     id="huang2020.b3.gamma-half-nondegenerate",
     statement="at gamma = 1/2 the normalised infinite-width ResNet NTK has a non-degenerate limit, not ResNet-1's",
-    citation="Huang, Wang, Tao & Zhao, NeurIPS 2020, Thm 5 (gamma = 1/2); THEOREMS.md B3",
+    citation="Huang, Wang, Tao & Zhao, NeurIPS 2020, numerical results at gamma = 1/2 (outside Thm 5; Review 4)",
     draw=circle_cases(
         huang_nets(kinds=("resnet",), min_width=1, max_width=1, min_gamma=0.5, max_gamma=0.5, input_dim=2), n_angles=3
     ),

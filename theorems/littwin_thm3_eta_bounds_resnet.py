@@ -8,7 +8,13 @@ Reading, in n log eta units: upper n log eta <= 5m + C S; lower n log eta >= n l
 where D >= 0 is the (1 + O(1/n)) factor's constant, not given either. It is needed: at L = 1 (r = 1)
 the bounds meet and pin eta = xi, yet n log eta = 1.1-1.9 (m = 1) against 5m + C S >= 5, so the
 literal lower bound (D = 0) fails by 3.6 (m = 1) to 8.9 (m = 2) (its false twin below). eta >= 1 holds for every sample
-(Cauchy-Schwarz) and is not tested. Drawn per example: width n in 32..48, branch depth m in 1..2.
+(Cauchy-Schwarz) and is not tested. Is the failure the paper's or our reading? Ours: the paper's xi carries the
+factor (1 + O(1/n)) (Eq. 16), whose unspecified constant is exactly D; only the twin drops it. But the failure
+shows what the explicit terms are worth: at L = 1 (r = 1) Eq. 15 pins eta = xi, so its whole content there is
+n log eta = 5m + C S + O(1), with the O(1) as large as the terms it qualifies; and at m = 1 the branch
+y^{l-1,1} = W^{l,1} y^{l-1} / sqrt(n) has no ReLU (Eq. 9's q enters only for h > 1), so an m = 1 ResNet is a
+linear net whose per-layer fourth-moment factor is 1 + 2/n, not the ReLU layers' 1 + 5/n behind "5m".
+Drawn per example: width n in 32..48, branch depth m in 1..2.
 C and D are fitted on calibration nets (``resnet_bound_cases``: the upper bound's extreme L = 8 at
 alpha = 1, the lower's L = 1 at alpha = 0.05, one random net) as the smallest values making each bound
 hold, C first; both bounds are then tested on fresh nets (L = 1, L = 2 and random per-block alphas

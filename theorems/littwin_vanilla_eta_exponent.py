@@ -6,6 +6,13 @@ sampler, float64: V is a difference of O(1) moments; delta-method SE, coverage i
 Exponent claim: C = WLS slope of log eta on L/n over t = 0.02..0.12, n in 50..100; C > 0 (at_least),
 C and its interval reported (measured 3.5-3.7; se ~0.1 at 4,000 draws). Twins: C <= 0, and C >= 5
 (Hanin-Nica's exp(5 beta) read literally; it holds up to constants only).
+Why not 5 (``experiments/hanin_nica_constant.py``, theorems/SOURCES.md): Hanin & Nica (ICLR 2020, Thm 1) state
+E[K^2]/E[K]^2 ~= exp(5 beta) up to constants; 5 is the exponent, reached as beta -> infinity. Counting, for each
+pair of weight matrices, the ReLU layers both cross in the same direction (factor 1 + 5/n each) and those one
+crosses forward and the other backward (1 + 1/n) gives C = 5 - 4/3 = 11/3 at beta -> 0 (exact to first order),
+a local slope rising to 5 only slowly (4.3 at beta = 1, 4.9 at 8); measured C(n) extrapolated in 1/n:
+3.49 [3.30, 3.67]. Not finite size (C(n) rises with n toward 3.5-3.7, not 5), not this net's parameterisation
+(Hanin & Nica's own setting, biases included, gives 2.25, further from 5).
 Linearity claim: t = 0.02, 0.09, 0.16 (beyond, K's tail makes E[K^2] costly), n in 50..60 (the cost
 per draw grows like n L, the variance does not fall with n). Statistic ``engine.moments.line_deviations``:
 relative intercept a / (s_1 t_2) and bend s_2 / s_1 - 1 (chord slopes s_1, s_2 of the lower and upper
