@@ -252,9 +252,9 @@ def parser() -> argparse.ArgumentParser:
     baseline.set_defaults(run=cmd_baseline)
     power = sub.add_parser("power", help="verdict rates over many master seeds")
     seeds = power.add_mutually_exclusive_group()
-    seeds.add_argument("--seeds", type=int, default=20, help="number of master seeds (from --first-seed)")
-    seeds.add_argument("--seed-list", help="master seeds and ranges, e.g. 1,2,5-9 (instead of --seeds)")
-    power.add_argument("--first-seed", type=int, default=1)
+    seeds.add_argument("--seeds", type=int, metavar="N", default=20, help="number of master seeds (from --first-seed)")
+    seeds.add_argument("--seed-list", metavar="LIST", help="master seeds and ranges, e.g. 1,2,5-9 (instead of --seeds)")
+    power.add_argument("--first-seed", type=int, default=1, metavar="S")
     power.add_argument(
         "--claims", help="comma-separated globs (with *?[) or substrings of claim ids; default all registered claims"
     )
@@ -262,11 +262,21 @@ def parser() -> argparse.ArgumentParser:
     power.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     power.add_argument("--sampler", choices=SAMPLERS, default="auto")
     where = power.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", help="a running Dask scheduler, tcp://HOST:PORT (default: a LocalCluster)")
-    where.add_argument("--jobs", type=int, help="LocalCluster worker processes (default: every core)")
-    power.add_argument("--threads", type=int, help="torch threads per cell (default: cores / jobs; 1 on --scheduler)")
-    power.add_argument("--connect-timeout", type=float, default=30.0, help="seconds to reach --scheduler")
-    power.add_argument("--store", help="finished cells, JSONL, resumed from (default: beside -o, *.cells.jsonl)")
+    where.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="a running Dask scheduler, tcp://HOST:PORT (default: a LocalCluster)",
+    )
+    where.add_argument("--jobs", type=int, metavar="N", help="LocalCluster worker processes (default: every core)")
+    power.add_argument(
+        "--threads", type=int, metavar="N", help="torch threads per cell (default: cores / jobs; 1 on --scheduler)"
+    )
+    power.add_argument(
+        "--connect-timeout", type=float, default=30.0, metavar="SECONDS", help="seconds to reach --scheduler"
+    )
+    power.add_argument(
+        "--store", metavar="PATH", help="finished cells, JSONL, resumed from (default: beside -o, *.cells.jsonl)"
+    )
     power.add_argument("--target", type=float, default=0.95, help="power target")
     power.add_argument("--registry", default=DEFAULT_REGISTRY, help="module:function returning the claims")
     power.add_argument("-o", "--output", default=DEFAULT_POWER)

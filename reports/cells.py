@@ -6,8 +6,8 @@ seed). A cell is appended with one ``write`` and fsynced as soon as it arrives, 
 loses at most the cells still being computed and leaves at most its last line torn. A torn or unreadable
 line is skipped on reading (counted in ``torn``) and the next append starts a fresh line. A key already
 stored is never appended again, and a run holds an exclusive lock (``flock``) on the file while it is
-open, so two runs cannot write one store at once. Opening a store written under other settings is an
-error: its cells would not be cells of this study.
+open, so two runs cannot write one store at once (where the file system has locks). Opening a store
+written under other settings is an error: its cells would not be cells of this study.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class CellStore:
                 fcntl.flock(self._stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise ValueError(f"cell store {self.path} is in use by another run (locked)") from None
+            except OSError:  # a file system without locks (some NFS mounts): go on unlocked
+                pass
             self._stream.seek(0)
             self._read(self._stream.read())
         except BaseException:
