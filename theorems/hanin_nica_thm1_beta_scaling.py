@@ -3,8 +3,10 @@ to width"): E[K_N^2] / E[K_N]^2 depends on the architecture through beta = sum_j
 
 Reading: nets of equal beta have equal log eta up to O(1/n) (the theorem's 1 + O(sum 1/n_j^2) and the
 finite-width factor prod (1 + 5/n_j) vs exp(5 beta)); we test depth and width doubled together, and a profile
-alternating two widths. (Width profiles that put the narrow layers all at one end do move log eta at first
-order, by up to 1.6 beta (pair counting, theorems/hanin_nica_setting.py), which "~=" allows; not drawn.)
+alternating two widths. (Where the narrow layers sit matters at first order: a hidden layer near the output
+adds 5 / n_j to log eta, one near the input 5 r^2 / ((r + 1)^2 n_j), r = ||x||^2 / n_0 (pair counting,
+theorems/hanin_nica_setting.py), so profiles with all narrow layers at one end move log eta by up to ~3 beta
+from a uniform one. "~=" allows that; not drawn.)
 Drawn (their setting, ``models.strategies_hanin_nica``): n = 3k, k in 6..8, L = round(beta n) hidden layers for
 beta in [0.15, 0.25] (L even); nets (n x L), (2n x 2L), and L layers alternating 2n/3 and 2n (beta = L/n again);
 n_0 in 4..16, ||x||^2 / n_0 in [0.5, 2].

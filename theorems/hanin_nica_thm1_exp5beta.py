@@ -4,7 +4,7 @@ with polynomial factors in d / n dropped).
 
 Reading: the upper side with constant 1, log eta <= 5 beta (+ a 0.05 tolerance for their 1 + O(sum 1/n_j^2)
 factor); the paper gives no lower constant. Measured log eta - 5 beta = -0.25 (beta ~ 0.1) to -1.2 (beta ~ 0.45):
-the prefactor falls with beta (pair counting, theorems/hanin_nica_setting.py: C_0 beta with C_0 = 1.8..2.6
+the prefactor falls with beta (pair counting, theorems/hanin_nica_setting.py: C_0 beta with C_0 = 2.0..2.6
 here, 11/3 for weights alone), so exp(5 beta) is an envelope, reached only in its exponent as beta grows.
 Drawn (their setting, ``models.strategies_hanin_nica``): n_0 in 4..16, ||x||^2 / n_0 in [0.5, 2]; three nets per
 example with per-layer widths 16..40 and beta in [0.05, 0.15], [0.15, 0.3], [0.3, 0.45].
