@@ -11,7 +11,10 @@
 - ``band_widths``: the 5th-95th percentile width q_0.95 - q_0.05 (``np.quantile``) of each of R
   disjoint replicate groups of draws, so that a scaling law fitted by OLS to log band width has
   independent rows (``engine.statistics.ols_slope``);
-- ``grouped_normalised_spread``: per replicate group, max_j - min_j of Theta(x_0, x_j) / Theta(x_0, x_0).
+- ``grouped_normalised_spread``: per replicate group, max_j - min_j of Theta(x_0, x_j) / Theta(x_0, x_0);
+- ``normalised_offdiagonals``: per draw, K(x_i, x_j) / sqrt(K(x_i, x_i) K(x_j, x_j)) for every pair i < j (each
+  network's own normalised NTK: bounded in [-1, 1], so its mean over draws has light tails even where K
+  itself is heavy-tailed, e.g. the exploding gradients of deep BatchNorm FFNets).
 """
 
 from __future__ import annotations
@@ -120,3 +123,16 @@ def grouped_normalised_spread(gram: object, groups: int) -> np.ndarray:
     means = row[: size * groups].reshape(groups, size, -1).mean(axis=1)
     normalised = means[:, 1:] / means[:, :1]
     return normalised.max(axis=1) - normalised.min(axis=1)
+
+
+def normalised_offdiagonals(gram: object) -> np.ndarray:
+    """(B, k (k - 1) / 2): K_ij / sqrt(K_ii K_jj) of each draw of ``gram`` (B, k, k), pairs i < j in
+    ``np.triu_indices`` order. A draw with a zero diagonal entry is a ValueError (0/0)."""
+    array = np.asarray(gram, dtype=np.float64)
+    if array.ndim != 3 or array.shape[1] != array.shape[2] or array.shape[1] < 2:
+        raise ValueError(f"normalised_offdiagonals: gram must have shape (B, k, k) with k >= 2, got {array.shape}")
+    diagonal = np.einsum("bii->bi", array)
+    if not (np.isfinite(array).all() and (diagonal > 0).all()):
+        raise ValueError("normalised_offdiagonals: gram needs finite entries and a positive diagonal")
+    rows, cols = np.triu_indices(array.shape[1], 1)
+    return array[:, rows, cols] / np.sqrt(diagonal[:, rows] * diagonal[:, cols])

@@ -14,6 +14,10 @@ lies in range(H) within S: ||H|| = ||H restricted to S||. Lanczos on S stores ve
 sum_W (fan_out + fan_in) instead of sum_W fan_out * fan_in (8 K instead of 3 M numbers at L = 4,
 m = 1024), so reorthogonalisation is free and each step costs one HVP, O(P).
 
+A matrix shared over positions or tokens (convolution, attention) has grad_W f = s sum_p delta_p h_p^T,
+of rank up to the number of positions: there Lanczos runs on the full weight space (P-dimensional vectors,
+``range_reduction_holds`` decides), exact but with a basis of B x steps x P numbers.
+
 Spectral norm, not the top eigenvalue: Hessians of f are indefinite (the cross blocks between
 consecutive layers give eigenvalues of both signs), so the Ritz value of largest *modulus* is tracked;
 ``SpectralNorm.eigenvalue`` keeps its sign. Ritz values interlace the spectrum, so |theta| <= ||H||.
@@ -48,7 +52,7 @@ from torch.func import grad, jvp
 from engine.budget import MonteCarlo
 from engine.intervals import Estimates
 from engine.statistics import ols_slope
-from estimators.memory import check_fits, first_batched_weight
+from estimators.memory import available_bytes, check_fits, first_batched_weight
 from estimators.ntk import ntk_of_weights, sample_ntk
 from estimators.sampling import derive_seed, initial_values
 from models.activations import OUTPUT_DERIVATIVES
@@ -315,6 +319,35 @@ def _compressed_hvp(spec: ArchitectureSpec, weights: WeightDict, inputs: torch.T
     return operator
 
 
+def range_reduction_holds(spec: ArchitectureSpec) -> bool:
+    """Whether the range-subspace reduction is exact for ``spec``: every matrix applied once per input to a
+    vector (no sharing over positions or tokens), so grad_W f = s delta h^T at one input."""
+    return all(p == 1 for p in spec.positions.values())
+
+
+def _full_space_hvp(spec: ArchitectureSpec, weights: WeightDict, inputs: torch.Tensor) -> Operator:
+    """v -> H v on the flattened weight space (B, P) (any network: shared matrices, attention); one
+    forward-over-reverse product, O(P) per call."""
+    names = list(weights)
+    shapes = [tuple(weights[n].shape[1:]) for n in names]
+    sizes = [math.prod(shape) for shape in shapes]
+
+    def operator(v: torch.Tensor) -> torch.Tensor:
+        parts = torch.split(v, sizes, dim=1)
+        tangent = {n: p.reshape(v.shape[0], *shape) for n, p, shape in zip(names, parts, shapes, strict=True)}
+        product = _hvp(spec, weights, inputs, tangent)
+        return torch.cat([product[n].reshape(v.shape[0], -1) for n in names], dim=1)
+
+    return operator
+
+
+def lanczos_bytes_per_network(spec: ArchitectureSpec, max_iter: int) -> int:
+    """Peak float64 bytes of ``hessian_spectral_norm`` per network: 6 P (HVP buffers) + (max_iter + 2) dim."""
+    full_space = spec.n_parameters()
+    dim = sum(o + i for o, i in spec.weight_shapes().values()) if range_reduction_holds(spec) else full_space
+    return 8 * (6 * spec.n_parameters(trained_only=False) + (max_iter + 2) * dim)
+
+
 def hessian_spectral_norm(
     spec: ArchitectureSpec,
     weights: WeightDict,
@@ -329,22 +362,23 @@ def hessian_spectral_norm(
     """||d^2 f(x; w_b) / dw^2||_2 = max |eigenvalue| for B networks (weights name -> (B, out, in), cast to
     float64), at one input x.
 
-    Lanczos on the exact range subspace S (module docstring), start vector seeded by
+    Lanczos on the exact range subspace S (module docstring) where ``range_reduction_holds``, else on the
+    full weight space (shared matrices: convolutions, attention; basis B x steps x P), start vector seeded by
     ``derive_seed(seed, "lanczos-start")``; the reported residual ||H u - theta u|| is recomputed from a
     fresh HVP. Raises ``LanczosNotConverged`` if it exceeds ``rtol * ||H||`` for some network after
     ``max_iter`` steps, unless ``allow_unconverged`` (then read ``SpectralNorm.converged``).
     Preflight (before the subspace is built): 6 weight-sized buffers per network for the HVP (weights,
     tangents, the gradient and its JVP, shifted copies) plus the Lanczos basis, B (max_iter + 2) dim values
-    with dim = sum over matrices of (fan_out + fan_in), must fit in ``max_bytes`` (default: available memory).
+    with dim = sum over matrices of (fan_out + fan_in) (P on the full space), must fit in ``max_bytes``
+    (default: available memory); ``lanczos_bytes_per_network``.
     """
     _check_trained(spec)
     positive_int("hessian_spectral_norm", "max_iter", max_iter)
+    compressed = range_reduction_holds(spec)
     if (first_weight := first_batched_weight(weights)) is not None:
         batch = first_weight.shape[0]
-        dim = sum(o + i for o, i in spec.weight_shapes().values())
-        values = batch * (6 * spec.n_parameters(trained_only=False) + (max_iter + 2) * dim)
         check_fits(
-            "hessian_spectral_norm", spec, values * 8,
+            "hessian_spectral_norm", spec, batch * lanczos_bytes_per_network(spec, max_iter),
             f"the Hessian-vector products and Lanczos basis of {batch} networks",
             "pass fewer networks per call, a smaller max_iter, or smaller widths", device=first_weight.device,
             max_bytes=max_bytes,
@@ -355,11 +389,15 @@ def hessian_spectral_norm(
     first = next(iter(weights.values()))
     batch, dtype = first.shape[0], first.dtype
     inputs = _single_input(spec, x, batch).to(first.device, dtype)
-    subspace, _ = _range_subspace(spec, weights, inputs)
-    operator = _compressed_hvp(spec, weights, inputs, subspace)
-    dim = sum(subspace.e_delta[n].shape[1] + subspace.e_h[n].shape[1] for n in subspace.names)
     generator = torch.Generator(device=first.device).manual_seed(derive_seed(seed, "lanczos-start"))
-    start = subspace.project(torch.randn(batch, dim, generator=generator, dtype=dtype, device=first.device))
+    if compressed:
+        subspace, _ = _range_subspace(spec, weights, inputs)
+        operator = _compressed_hvp(spec, weights, inputs, subspace)
+        dim = sum(subspace.e_delta[n].shape[1] + subspace.e_h[n].shape[1] for n in subspace.names)
+        start = subspace.project(torch.randn(batch, dim, generator=generator, dtype=dtype, device=first.device))
+    else:
+        operator = _full_space_hvp(spec, weights, inputs)
+        start = torch.randn(batch, spec.n_parameters(), generator=generator, dtype=dtype, device=first.device)
     ritz, vector, _, iterations = lanczos_extreme(operator, start, max_iter=max_iter, rtol=rtol)
     residual = (operator(vector) - ritz[:, None] * vector).norm(dim=1) / vector.norm(dim=1)
     norm = ritz.abs()
@@ -530,6 +568,32 @@ def sweep_widths(
         rows["preoutput_gradient_norm"].append(gradient_norm(linear, weights, x))
         rows["preoutput_hessian_norm"].append(norm_at(linear, weights, "preoutput") if preoutput_hessian else nan)
     return WidthSweep(**{k: torch.cat(v) for k, v in rows.items()}, max_relative_residual=worst)
+
+
+def hessian_norms(
+    specs: tuple[ArchitectureSpec, ...],
+    x: object,
+    n_networks: int,
+    seed: int,
+    *,
+    rtol: float = 1e-3,
+    max_iter: int = 300,
+) -> torch.Tensor:
+    """||H_f|| at w0 of ``n_networks`` fresh networks of each spec (any composition; weights of spec i from
+    ``derive_seed(seed, i)``), at one input: (len(specs), n_networks), float64, relative residual <= rtol.
+    The networks of one spec go to Lanczos in chunks that fit in half the available memory."""
+    positive_int("hessian_norms", "n_networks", n_networks)
+    rows = []
+    for i, spec in enumerate(specs):
+        weights = draw_networks(spec, derive_seed(seed, i), n_networks)
+        chunk = max(1, min(n_networks, available_bytes() // (2 * lanczos_bytes_per_network(spec, max_iter))))
+        norms = []
+        for start in range(0, n_networks, chunk):
+            part = {name: w[start : start + chunk] for name, w in weights.items()}
+            lanczos_seed = derive_seed(seed, i, "lanczos", start)
+            norms.append(hessian_spectral_norm(spec, part, x, seed=lanczos_seed, rtol=rtol, max_iter=max_iter).norm)
+        rows.append(torch.cat(norms))
+    return torch.stack(rows)
 
 
 # --- measures of the LZB claims (theorems/lzb_c2_*, lzb_c3_*): sweeps -> Estimates -----------------

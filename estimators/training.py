@@ -13,7 +13,8 @@ K_0 -> Theta(1) as m grows, so eta is width-independent, and eta lambda_max / n 
 default) is a quarter of the stability limit 2 of the linearised dynamics r_{t+1} = (I - eta K/n) r_t.
 Inputs have rows of norm sqrt(d), so every coordinate is O(1) and the first pre-activations
 W x / sqrt(d) are N(0, 1); labels are +-1 and the targets are s(label) for the output activation s
-(reachable: attained at z = +-1). Everything is float64.
+(reachable: attained at z = +-1). ``train_gradient_descent`` also takes the logistic (cross-entropy) and
+hinge losses of the labels +-1 (``LOSSES``), at the same step size. Everything is float64.
 """
 
 from __future__ import annotations
@@ -161,20 +162,71 @@ def training_set(name: str, n_points: int, input_dim: int, seed: int) -> tuple[t
     return x * (input_dim**0.5 / x.norm(dim=1, keepdim=True)), labels
 
 
+def _square(f: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (f - y).pow(2)
+
+
+def _logistic(f: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.softplus(-y * f)
+
+
+def _hinge(f: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.relu(1.0 - y * f)
+
+
+# Per-point losses l(f, y), averaged over the n points: square (1/2)(f - y)^2; logistic (binary cross-entropy
+# of sigmoid(f) with labels +-1) log(1 + exp(-y f)); hinge max(0, 1 - y f). Their curvature in f is 1, <= 1/4
+# and 0 (a.e.), so eta = lr_fraction n / lambda_max(K_0) is within the linearised stability limit for all three.
+LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "square": _square,
+    "logistic": _logistic,
+    "hinge": _hinge,
+}
+
+
 @dataclass(frozen=True)
 class TrainingRun:
     """B networks after ``steps`` of gradient descent, each (B,): ``kernel_change`` ||K_T - K_0||_F / ||K_0||_F,
-    ``loss`` (B, steps + 1) along the run, ``learning_rate`` eta_b, ``weight_change`` ||w_T - w_0||."""
+    ``loss`` (B, steps + 1) along the run, ``learning_rate`` eta_b, ``weight_change`` ||w_T - w_0||, and
+    ``kernel_eigenvalues`` (B, n) of K_0, ascending."""
 
     kernel_change: torch.Tensor
     loss: torch.Tensor
     learning_rate: torch.Tensor
     weight_change: torch.Tensor
+    kernel_eigenvalues: torch.Tensor
 
     @property
     def loss_ratio(self) -> torch.Tensor:
         """L_T / L_0 (B,)."""
         return self.loss[:, -1] / self.loss[:, 0]
+
+
+def descend(
+    spec: ArchitectureSpec,
+    start: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    per_point: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    eta: torch.Tensor,
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """``steps`` full-batch GD steps w <- w - eta_b grad (1/n) sum_i l(f(x_i; w_b), y_i) on the matrices
+    ``spec`` trains (the others stay at their draws), B networks at once: (final weights, loss path
+    (B, steps + 1)). Checked inputs: weights from ``check_weights``, x (n, d), y (n,), eta (B,)."""
+    trained = [name for name in start if name in spec.trained()]
+    batch_x = x.expand(eta.shape[0], -1, -1)
+    current, losses = dict(start), []
+    for step in range(steps + 1):
+        params = {k: v.detach().requires_grad_(k in trained) for k, v in current.items()}
+        value = per_point(spec.apply(params, batch_x), y).mean(dim=1)
+        losses.append(value.detach())
+        if step == steps:
+            break
+        grads = torch.autograd.grad(value.sum(), [params[k] for k in trained])
+        for name, g in zip(trained, grads, strict=True):
+            current[name] = (params[name] - eta[:, None, None] * g).detach()
+    return {k: v.detach() for k, v in current.items()}, torch.stack(losses, dim=1)
 
 
 def train_square_loss(
@@ -186,53 +238,62 @@ def train_square_loss(
     lr_fraction: float = 0.5,
     max_bytes: int | None = None,
 ) -> TrainingRun:
-    """Full-batch GD on (1/2n) sum_i (f(x_i) - y_i)^2 for B networks at once, eta_b = lr_fraction n / lambda_max(K_0,b)
-    (module docstring). ``weights`` name -> (B, out, in); x (n, d); y (n,). A diverged run (non-finite loss)
-    raises a ValueError naming the learning rate. Preflight: 5 weight-sized buffers per network (start,
-    current, parameters with gradients, final) plus activations and their gradients, 8 B n sum(fan_out),
-    must fit in ``max_bytes`` (default: available memory)."""
-    positive_int("train_square_loss", "steps", steps)
+    """``train_gradient_descent`` on the square loss (1/2n) sum_i (f(x_i) - y_i)^2."""
+    return train_gradient_descent(spec, weights, x, y, steps, "square", lr_fraction, max_bytes)
+
+
+def train_gradient_descent(
+    spec: ArchitectureSpec,
+    weights: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    loss: str = "square",
+    lr_fraction: float = 0.5,
+    max_bytes: int | None = None,
+) -> TrainingRun:
+    """Full-batch GD on (1/n) sum_i l(f(x_i), y_i) (``LOSSES[loss]``) for B networks at once,
+    eta_b = lr_fraction n / lambda_max(K_0,b) (module docstring). ``weights`` name -> (B, out, in); x (n, d);
+    y (n,) (labels +-1 for the logistic and hinge losses). A diverged run (non-finite loss) raises a
+    ValueError naming the learning rate. Only the matrices ``spec`` trains move (``descend``). Preflight:
+    5 weight-sized buffers per network (start, current, parameters with gradients, final) plus activations
+    and their gradients, 8 B n sum(fan_out), must fit in ``max_bytes`` (default: available memory)."""
+    owner = "train_square_loss" if loss == "square" else "train_gradient_descent"
+    if loss not in LOSSES:
+        raise ValueError(f"train_gradient_descent.loss must be one of {sorted(LOSSES)}, got {loss!r}")
+    per_point = LOSSES[loss]
+    positive_int(owner, "steps", steps)
     if (first := first_batched_weight(weights)) is not None:
         n_points = len(x) if hasattr(x, "__len__") else 1
         fan_outs = sum(o for o, _ in spec.weight_shapes().values())
         values = first.shape[0] * (5 * spec.n_parameters(trained_only=False) + 8 * n_points * fan_outs)
         check_fits(
-            "train_square_loss", spec, values * 8,
+            owner, spec, values * 8,
             f"gradient descent on {first.shape[0]} networks and {n_points} points",
             "train fewer networks per call, on fewer points, or smaller widths", device=first.device,
             max_bytes=max_bytes,
         )  # fmt: skip
     if not (isinstance(lr_fraction, int | float) and 0 < lr_fraction < 2):
-        raise ValueError(f"train_square_loss.lr_fraction must be in (0, 2) (the stability limit), got {lr_fraction!r}")
+        raise ValueError(f"{owner}.lr_fraction must be in (0, 2) (the stability limit), got {lr_fraction!r}")
     start = check_weights(spec, weights)
     x = spec.check_inputs(x)
     y = torch.as_tensor(y, dtype=torch.float64)
     if y.shape != (x.shape[0],) or not torch.isfinite(y).all():
-        raise ValueError(f"train_square_loss.y must be {x.shape[0]} finite targets, got shape {tuple(y.shape)}")
+        raise ValueError(f"{owner}.y must be {x.shape[0]} finite targets, got shape {tuple(y.shape)}")
     n = x.shape[0]
     kernel0 = ntk_gram(spec, start, x)
-    top = torch.linalg.eigvalsh(kernel0)[:, -1]
+    eigenvalues = torch.linalg.eigvalsh(kernel0)
+    top = eigenvalues[:, -1]
     if not bool((top > 0).all()):
-        raise ValueError("train_square_loss got a network with K_0 = 0 (f constant near w0: a dead ReLU net?)")
+        raise ValueError(f"{owner} got a network with K_0 = 0 (f constant near w0: a dead ReLU net?)")
     eta = lr_fraction * n / top
-    batch_x = x.expand(kernel0.shape[0], -1, -1)
-    current, losses = start, []
-    for step in range(steps + 1):
-        params = {k: v.detach().requires_grad_(True) for k, v in current.items()}
-        loss = 0.5 * (spec.apply(params, batch_x) - y).pow(2).mean(dim=1)
-        losses.append(loss.detach())
-        if step == steps:
-            break
-        grads = torch.autograd.grad(loss.sum(), list(params.values()))
-        current = {k: (v - eta[:, None, None] * g).detach() for (k, v), g in zip(params.items(), grads, strict=True)}
-    loss_path = torch.stack(losses, dim=1)
+    final, loss_path = descend(spec, start, x, y, steps, per_point, eta)
     if not torch.isfinite(loss_path).all():
         raise ValueError(f"gradient descent diverged at lr_fraction={lr_fraction} (eta = {eta.tolist()})")
-    final = {k: v.detach() for k, v in current.items()}
     kernel_t = ntk_gram(spec, final, x)
     change = (kernel_t - kernel0).flatten(1).norm(dim=1) / kernel0.flatten(1).norm(dim=1)
     moved = sum((final[k] - start[k]).pow(2).sum(dim=(1, 2)) for k in start).sqrt()  # type: ignore[union-attr]
-    return TrainingRun(change, loss_path, eta, moved)  # type: ignore[arg-type]
+    return TrainingRun(change, loss_path, eta, moved, eigenvalues)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -253,9 +314,11 @@ def training_sweep(
     n_networks: int,
     seed: int,
     lr_fraction: float = 0.5,
+    loss: str = "square",
 ) -> TrainingSweep:
-    """``train_square_loss`` of ``n_networks`` fresh networks at each width (``spec`` with ``width`` replaced,
-    weights from ``derive_seed(seed, width)``) on one training set (from ``seed``), targets s(label)."""
+    """``train_gradient_descent`` of ``n_networks`` fresh networks at each width (``spec`` with ``width``
+    replaced, weights from ``derive_seed(seed, width)``) on one training set (from ``seed``), targets
+    s(label) (the labels +-1 under a linear output)."""
     if not isinstance(spec, LZBNet):
         raise ValueError(f"training_sweep needs an LZBNet spec (it replaces the width), got {type(spec).__name__}")
     x, labels = training_set(dataset, n_points, spec.input_dim, seed)
@@ -263,8 +326,8 @@ def training_sweep(
     rows: dict[str, list[torch.Tensor]] = {"width": [], "kernel_change": [], "loss_ratio": []}
     for width in widths:
         at_width = dataclasses.replace(spec, width=positive_int("training_sweep", "widths[i]", width))
-        run = train_square_loss(at_width, draw_networks(at_width, derive_seed(seed, width), n_networks), x, y, steps,
-                                lr_fraction)
+        weights = draw_networks(at_width, derive_seed(seed, width), n_networks)
+        run = train_gradient_descent(at_width, weights, x, y, steps, loss, lr_fraction)
         rows["width"].append(torch.full((n_networks,), float(width), dtype=torch.float64))
         rows["kernel_change"].append(run.kernel_change)
         rows["loss_ratio"].append(run.loss_ratio)

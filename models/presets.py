@@ -9,7 +9,21 @@ from __future__ import annotations
 
 import math
 
-from models.layers import HE_GAIN, Activation, Concat, Dense, Identity, Layer, ReLU, Residual, Serial
+from models.layers import (
+    HE_GAIN,
+    Activation,
+    Concat,
+    Dense,
+    GlobalAvgPool,
+    Identity,
+    Layer,
+    ReLU,
+    Residual,
+    SelfAttention,
+    Serial,
+    Softmax,
+    Take,
+)
 from models.network import Network
 
 
@@ -80,3 +94,24 @@ def lzb(input_dim: int, hidden_widths: tuple[int, ...], activation: str, output_
     for l, width in enumerate(hidden_widths, start=1):
         layers += [Dense(width, name=f"W{l}"), Activation(activation)]
     return Network((input_dim,), Serial(*layers, Dense(1, name="v"), Activation(output_activation)))
+
+
+def softmax_output(input_dim: int, hidden_widths: tuple[int, ...], activation: str, classes: int) -> Network:
+    """A linear-output LZB net with ``classes`` logits z = v h_L / sqrt(n_L) and f = softmax(z)_0 (the probability
+    of class 0): the softmax output of Liu, Zhu & Belkin's reviewers (Review 2)."""
+    layers: list[Layer] = []
+    for l, width in enumerate(hidden_widths, start=1):
+        layers += [Dense(width, name=f"W{l}"), Activation(activation)]
+    return Network((input_dim,), Serial(*layers, Dense(classes, name="v"), Softmax(), Take(0)))
+
+
+def attention_net(tokens: int, input_dim: int, width: int, heads: int, scaling: str, activation: str) -> Network:
+    """Tokens (T, d) -> embedding E x_t / sqrt(d) (width m) -> softmax self-attention (``heads``, logits scaled by
+    1/sqrt(d_h) or 1/d_h) -> activation -> mean over tokens -> linear output v h / sqrt(m)."""
+    return Network(
+        (tokens, input_dim),
+        Serial(
+            Dense(width, name="E"), SelfAttention(heads=heads, scaling=scaling, name="A"), Activation(activation),
+            GlobalAvgPool(), Dense(1, name="v"),
+        ),
+    )  # fmt: skip

@@ -92,3 +92,19 @@ def test_kernel_entries_rejects_non_huang_draws():
     draws = sample_ntk(VanillaNet(2, 1, 8), np.array([[1.0, 0.0], [0.0, 1.0]]), 2, seed=0)
     with pytest.raises(ValueError, match="Huang"):
         kernel_entries(draws)
+
+
+def test_normalised_offdiagonals_are_each_draws_correlations():
+    from estimators.finite_width import normalised_offdiagonals
+
+    gram = np.array([[[4.0, 2.0, -1.0], [2.0, 1.0, 0.5], [-1.0, 0.5, 9.0]], [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0],
+                                                                          [0.0, 1.0, 1.0]]])  # fmt: skip
+    values = normalised_offdiagonals(gram)
+    assert values.shape == (2, 3)
+    assert np.allclose(values[0], [2 / 2, -1 / 6, 0.5 / 3]) and np.allclose(values[1], [0.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="positive diagonal"):
+        normalised_offdiagonals(np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match="shape"):
+        normalised_offdiagonals(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="finite"):
+        normalised_offdiagonals(np.full((1, 2, 2), np.nan))

@@ -276,3 +276,68 @@ def test_untrained_matrices_and_shared_matrices_are_refused():
     spec = Shared(3, 1, 3)
     with pytest.raises(ValueError, match="applied once"):
         hessian_spectral_norm(spec, draw_networks(spec, 0, 1), X)
+
+
+def composed_shared_networks():
+    """Networks whose matrices are shared over positions or tokens (the full-space Lanczos path)."""
+    from models import presets
+    from models.layers import Activation, Conv, Dense, GlobalAvgPool, Serial
+    from models.network import Network
+
+    conv = Network((5, 2), Serial(Conv(3, 3, name="C1"), Activation("tanh"), Conv(3, 3, name="C2"),
+                                  Activation("softplus"), GlobalAvgPool(), Dense(1, name="v")))  # fmt: skip
+    return [
+        (conv, [[0.3 * (i - 2) + 0.1 * c for c in range(2)] for i in range(5)]),
+        (presets.attention_net(3, 2, 4, 1, "sqrt", "tanh"), [[0.5, -1.0], [1.2, 0.3], [-0.4, 0.9]]),
+        (presets.attention_net(2, 3, 4, 2, "linear", "tanh"), [[0.5, -1.0, 0.2], [1.2, 0.3, -0.7]]),
+    ]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_full_space_spectral_norm_of_shared_matrices_matches_dense_hessian(case):
+    """Convolutions and attention share a matrix over positions: the range reduction does not hold, and the
+    full-space Lanczos norm equals the dense Hessian's largest |eigenvalue| (float64)."""
+    from estimators.hessian import range_reduction_holds
+
+    spec, rows = composed_shared_networks()[case]
+    x = [value for row in rows for value in row]  # one input, flattened (input_dim = prod(input_shape))
+    assert not range_reduction_holds(spec)
+    weights = draw_networks(spec, 5, 2)
+    result = hessian_spectral_norm(spec, weights, [x], seed=2, rtol=1e-10, max_iter=400)
+    shapes = spec.weight_shapes()
+    for b in range(2):
+        theta = torch.cat([weights[n][b].reshape(-1) for n in shapes])
+
+        def f(t, b=b):
+            parts, offset = {}, 0
+            for name, (o, i) in shapes.items():
+                parts[name] = t[offset : offset + o * i].view(1, o, i)
+                offset += o * i
+            return spec.apply(parts, torch.tensor([[x]], dtype=torch.float64))[0, 0]
+
+        eigenvalues = torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, theta))
+        dominant = float(eigenvalues.abs().max())
+        assert abs(float(result.norm[b]) - dominant) <= 1e-8 * max(1.0, dominant)
+
+
+def test_range_reduction_holds_only_for_matrices_used_once():
+    from estimators.hessian import range_reduction_holds
+    from models import presets
+
+    assert range_reduction_holds(LZBNet(3, 2, 5, "tanh", "identity"))
+    assert range_reduction_holds(presets.softmax_output(3, (6,), "tanh", 3))
+    assert not range_reduction_holds(presets.attention_net(2, 2, 4, 1, "sqrt", "tanh"))
+
+
+def test_hessian_norms_are_per_spec_and_reproducible():
+    from estimators.hessian import hessian_norms
+    from models import presets
+
+    specs = (presets.softmax_output(3, (6,), "tanh", 3), presets.softmax_output(3, (12,), "tanh", 3))
+    norms = hessian_norms(specs, X, 3, seed=4)
+    assert norms.shape == (2, 3) and norms.dtype == torch.float64 and bool((norms > 0).all())
+    assert torch.equal(norms, hessian_norms(specs, X, 3, seed=4))
+    single = hessian_spectral_norm(specs[1], draw_networks(specs[1], derive_seed(4, 1), 3), X, seed=0, rtol=1e-10)
+    assert torch.allclose(norms[1], single.norm, rtol=1e-3)
+    with pytest.raises(ValueError, match="n_networks"):
+        hessian_norms(specs, X, 0, seed=4)

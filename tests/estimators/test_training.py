@@ -190,3 +190,39 @@ def test_path_change_estimates_are_deterministic_and_name_the_model():
     assert (network.estimate > 1e-8).all() and "LZB net" in network.labels[0]
     with pytest.raises(ValueError, match="model"):
         path_change_estimates(case, mc, "kernel machine")
+
+
+@pytest.mark.parametrize(
+    ("loss", "per_point"),
+    [
+        ("logistic", lambda f, y: torch.log1p(torch.exp(-y * f))),
+        ("hinge", lambda f, y: torch.clamp(1 - y * f, min=0)),
+    ],
+)
+def test_other_losses_take_the_hand_computed_step_and_decrease(loss, per_point):
+    from estimators.training import train_gradient_descent
+
+    spec = LZBNet(3, 1, 16, "tanh")
+    weights = draw_networks(spec, 3, 2)
+    x, labels = training_set("synthetic", 6, 3, seed=1)
+    one = train_gradient_descent(spec, weights, x, labels, 1, loss, lr_fraction=0.5)
+    params = {k: v.clone().requires_grad_(True) for k, v in weights.items()}
+    value = per_point(spec.apply(params, x.expand(2, -1, -1)), labels).mean(dim=1)
+    grads = torch.autograd.grad(value.sum(), list(params.values()))
+    moved = {k: weights[k] - one.learning_rate[:, None, None] * g for k, g in zip(params, grads, strict=True)}
+    expected = per_point(spec.apply(moved, x.expand(2, -1, -1)), labels).mean(dim=1)
+    assert torch.allclose(one.loss[:, 0], value.detach(), rtol=1e-12)
+    assert torch.allclose(one.loss[:, 1], expected.detach(), rtol=1e-10)
+    longer = train_gradient_descent(spec, weights, x, labels, 20, loss, lr_fraction=0.5)
+    assert (longer.loss_ratio < 1).all()
+    eigenvalues = torch.linalg.eigvalsh(ntk_gram(spec, weights, x))
+    assert torch.allclose(longer.kernel_eigenvalues, eigenvalues)
+
+
+def test_unknown_loss_is_a_clear_error():
+    from estimators.training import train_gradient_descent
+
+    spec = LZBNet(2, 1, 4, "tanh")
+    x, labels = training_set("synthetic", 4, 2, seed=0)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        train_gradient_descent(spec, draw_networks(spec, 0, 1), x, labels, 2, "cross_entropy")
