@@ -46,14 +46,20 @@ def gd_runs(case: TrainingCase, mc: MonteCarlo) -> TrainingRun:
                                   "square", lr_fraction=1.0)  # fmt: skip
 
 
-def contraction_vs_lambda_min(case: TrainingCase, mc: MonteCarlo) -> Estimates:
-    """E[fitted / predicted]: OLS slope of log L_t on t (t = T/2..T) over 2 log(1 - eta lambda_min(K_0) / n)."""
-    run = gd_runs(case, mc)
+def contraction_ratios(case: TrainingCase, run: TrainingRun) -> tuple[np.ndarray, np.ndarray]:
+    """Per network (B,): the fitted late-phase log-contraction per step, the OLS slope of log L_t on t over
+    t = T/2..T, and the predicted one, 2 log(1 - eta lambda_min(K_0) / n)."""
     half = case.steps // 2
     steps = np.arange(half, case.steps + 1, dtype=float)
     fitted = np.polynomial.polynomial.polyfit(steps, np.log(run.loss[:, half:].numpy()).T, 1)[1]
     eta_mu = (run.learning_rate * run.kernel_eigenvalues[:, 0] / case.n_points).numpy()
-    stats = DescrStatsW(fitted / (2 * np.log1p(-eta_mu)))
+    return fitted, 2 * np.log1p(-eta_mu)
+
+
+def contraction_vs_lambda_min(case: TrainingCase, mc: MonteCarlo) -> Estimates:
+    """E[fitted / predicted]: OLS slope of log L_t on t (t = T/2..T) over 2 log(1 - eta lambda_min(K_0) / n)."""
+    fitted, predicted = contraction_ratios(case, gd_runs(case, mc))
+    stats = DescrStatsW(fitted / predicted)
     return Estimates.single("fitted / predicted log-contraction per step", float(stats.mean),
                             float(stats.std_mean), float(stats.nobs - 1), int(stats.nobs))  # fmt: skip
 
