@@ -155,8 +155,8 @@ def parse_seed_list(text: str) -> list[int]:
 def cmd_power(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from engine.cluster import available_cores
     from reports.cells import store_path
-    from reports.cluster import available_cores
     from reports.power import StudyFailed, format_table, power_study, select_claims
 
     claim_ids = select_claims(args.claims, args.registry)

@@ -24,7 +24,7 @@ How many seeds: with every one of N seeds as required, the two-sided 95% Clopper
 (0.025)^(1/N): 0.83 for N = 20, so 20 seeds can show a claim *below* a 0.95 target (e.g. 15/20: upper
 end 0.94) but never certify it; "meets target" needs N >= 72 all-required seeds.
 
-Engine: Dask distributed (``reports.cluster``). One (claim, seed) cell is one task (``run_one``), given
+Engine: Dask distributed (``engine.cluster``). One (claim, seed) cell is one task (``run_one``), given
 the claim id and the registry string (claims hold Hypothesis strategies that do not pickle; each worker
 imports the registry itself, ``registered``). With no ``scheduler`` a ``LocalCluster`` of ``jobs``
 single-thread workers (default: every core) runs in this process; ``scheduler="tcp://HOST:PORT"`` uses
@@ -58,11 +58,11 @@ from statsmodels.stats.proportion import proportion_confint
 
 from engine.budget import BUDGETS
 from engine.claim import Claim
+from engine.cluster import available_cores, check_scheduler_address, dask_client
 from engine.ledger import run_record
 from engine.options import DEVICE_CHOICES, SAMPLERS
 from engine.power import POWER_TARGET, predicted_power
 from reports.cells import CellStore, store_path
-from reports.cluster import available_cores, check_scheduler_address, dask_client
 
 VERDICTS = ("supported", "inconclusive", "refuted")
 ERROR = "crashed"
