@@ -9,6 +9,9 @@ NeurIPS 2020, Thm 2: a wide network trained by gradient descent predicts like ke
   computed in K(X, X)'s eigenbasis, where the factor (1 - (1 - c lambda)^T) / lambda tends to c T as
   lambda -> 0 (so a singular K is no problem). As T -> infinity with 0 < c lambda_max < 2 it is kernel
   regression of y - f_0 added to f_0 (Jacot et al. 2018; Lee et al. 2019, Eq. 9-11).
+- ``depth_accuracies``: test accuracy of class = sign f over seeded train/test splits of one pool, at each
+  depth of a Huang FFNet, for kernel regression with the analytic NTK and for GD-trained finite networks;
+  ``threshold_depth``: where an accuracy curve first falls a stated drop below its best.
 - ``train_predict``: that GD on the real network, B networks at once, updating only the matrices the spec
   trains (``spec.trained()``; Huang's A and v stay at their draws), with eta_b = lr_fraction n / lambda_max(K_0,b)
   as ``estimators.training`` (width-independent in the NTK parameterisation, a quarter of the stability
@@ -18,16 +21,21 @@ Everything is float64.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from estimators.hessian import check_weights, ntk_gram
+from estimators.analytic import ntk_at_depths
+from estimators.hessian import check_weights, draw_networks, ntk_gram
 from estimators.memory import check_fits, first_batched_weight
+from estimators.sampling import derive_seed
 from estimators.training import LOSSES, descend
 from models.base import ArchitectureSpec
+from models.resnet import HuangFFNet
 from models.validation import positive_int
 
 
@@ -145,3 +153,95 @@ def train_predict(
     with torch.no_grad():
         final = spec.apply(current, evaluation.expand(n_networks, -1, -1))
     return TrainedPredictions(initial.detach(), final.detach(), eta, loss_path)
+
+
+def split_indices(n_pool: int, n_train: int, n_splits: int, seed: int) -> list[np.ndarray]:
+    """``n_splits`` seeded random training index sets of size ``n_train`` (sorted); the rest is the test set."""
+    positive_int("split_indices", "n_splits", n_splits)
+    if not 2 <= n_train < n_pool:
+        raise ValueError(f"split_indices.n_train must be in 2..{n_pool - 1} (a test point left), got {n_train}")
+    return [np.sort(np.random.default_rng(derive_seed(seed, "split", r)).permutation(n_pool)[:n_train])
+            for r in range(n_splits)]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DepthAccuracies:
+    """Test accuracies (R splits, D depths) of NTK kernel regression (``kernel``) and of GD-trained networks
+    (``networks``, the mean over the networks of a split), at ``depths``."""
+
+    depths: tuple[int, ...]
+    kernel: np.ndarray
+    networks: np.ndarray
+
+
+def kernel_accuracies(
+    spec: HuangFFNet, x: object, labels: object, splits: Sequence[np.ndarray], depths: Sequence[int],
+    ridge: float = 1e-8,
+) -> np.ndarray:
+    """(R, D): accuracy of class = sign f on each split's test points (the rows not in the split) of ridge(-less)
+    regression ``kernel_regression`` with the analytic NTK of ``spec`` at each depth (A, v fixed, W_l trained;
+    ``estimators.analytic.ntk_at_depths``), float64."""
+    y = np.asarray(labels, dtype=np.float64)
+    kernels = ntk_at_depths(spec, np.asarray(x, dtype=np.float64), depths)
+    accuracy = np.zeros((len(splits), len(depths)))
+    for r, train in enumerate(splits):
+        test = np.setdiff1d(np.arange(len(y)), train)
+        for j, depth in enumerate(depths):
+            gram = kernels[depth]
+            predicted, _ = kernel_regression(gram[np.ix_(train, train)], gram[np.ix_(test, train)], y[train], ridge)
+            accuracy[r, j] = float(np.mean(np.sign(predicted) == y[test]))
+    return accuracy
+
+
+def network_accuracy(
+    spec: ArchitectureSpec, x: object, labels: object, train: np.ndarray, steps: int, n_networks: int, seed: int
+) -> float:
+    """Mean over ``n_networks`` networks of ``spec`` (drawn from ``seed``) trained by ``train_predict`` for
+    ``steps`` steps on the rows ``train`` (targets the labels +-1) of their accuracy, class = sign f, on the
+    other rows."""
+    inputs, y = np.asarray(x, dtype=np.float64), np.asarray(labels, dtype=np.float64)
+    test = np.setdiff1d(np.arange(len(y)), train)
+    run = train_predict(spec, draw_networks(spec, seed, n_networks), inputs[train], y[train], inputs[test], steps)
+    return float(np.mean(np.sign(run.final.numpy()) == y[test]))
+
+
+def depth_accuracies(
+    spec: HuangFFNet,
+    x: object,
+    labels: object,
+    splits: Sequence[np.ndarray],
+    depths: Sequence[int],
+    steps: int,
+    n_networks: int,
+    seed: int,
+    ridge: float = 1e-8,
+) -> DepthAccuracies:
+    """``kernel_accuracies`` and, per split r and depth L, ``network_accuracy`` of ``spec`` at depth L (its width)
+    with networks from ``derive_seed(seed, r, L)``."""
+    if not isinstance(spec, HuangFFNet):
+        raise ValueError(f"depth_accuracies takes a HuangFFNet (its depth is replaced), got {type(spec).__name__}")
+    networks = np.array([
+        [network_accuracy(dataclasses.replace(spec, depth=depth), x, labels, train, steps, n_networks,
+                          derive_seed(seed, r, depth)) for depth in depths]
+        for r, train in enumerate(splits)
+    ])  # fmt: skip
+    return DepthAccuracies(tuple(depths), kernel_accuracies(spec, x, labels, splits, depths, ridge), networks)
+
+
+def threshold_depth(depths: Sequence[int], accuracy: object, drop: float) -> float:
+    """log2 of the depth where the accuracy curve (D,) first falls ``drop`` below its best (over ``depths``),
+    linearly interpolated in log2 depth between the grid depths around the crossing; +inf if it never does
+    (the threshold lies beyond the grid). The curve is read from its best depth on."""
+    curve = np.asarray(accuracy, dtype=np.float64)
+    grid = np.log2(np.asarray(depths, dtype=np.float64))
+    if curve.shape != grid.shape or len(grid) < 2 or not np.all(np.diff(grid) > 0):
+        raise ValueError(f"threshold_depth needs an accuracy per depth on increasing depths, got {curve.shape}")
+    if not (np.isfinite(curve).all() and 0 < drop < 1):
+        raise ValueError(f"threshold_depth needs finite accuracies and a drop in (0, 1), got drop={drop!r}")
+    best = int(np.argmax(curve))
+    level = curve[best] - drop
+    for j in range(best + 1, len(curve)):
+        if curve[j] <= level:
+            fraction = (curve[j - 1] - level) / (curve[j - 1] - curve[j])
+            return float(grid[j - 1] + fraction * (grid[j] - grid[j - 1]))
+    return float("inf")

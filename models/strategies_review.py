@@ -180,7 +180,37 @@ class ThresholdCase:
     drop: float
     data_seed: int
 
+    def __post_init__(self) -> None:
+        for name in ("pool", "n_train", "splits", "width", "steps", "networks"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"ThresholdCase.{name} must be a positive int, got {value!r}")
+        if not 2 <= self.n_train < self.pool:
+            raise ValueError(f"ThresholdCase.n_train must be in 2..pool - 1, got {self.n_train} (pool {self.pool})")
+        if self.splits < 3:
+            raise ValueError(f"ThresholdCase.splits must be >= 3 (a bootstrap over splits), got {self.splits}")
+        if len(self.depths) < 2 or min(self.depths) < 1 or list(self.depths) != sorted(set(self.depths)):
+            raise ValueError(f"ThresholdCase.depths must be two or more increasing depths >= 1, got {self.depths!r}")
+        if not 0 < self.drop < 1:
+            raise ValueError(f"ThresholdCase.drop must be in (0, 1), got {self.drop!r}")
+
     def to_json(self) -> dict[str, Any]:
         return {"pool": self.pool, "n_train": self.n_train, "splits": self.splits, "depths": list(self.depths),
                 "width": self.width, "steps": self.steps, "networks": self.networks, "drop": self.drop,
                 "data_seed": self.data_seed}  # fmt: skip
+
+
+@st.composite
+def threshold_cases(
+    draw: st.DrawFn,
+    pool: int = 300,
+    n_train: int = 60,
+    splits: int = 5,
+    depths: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
+    width: int = 256,
+    steps: int = 60,
+    networks: int = 1,
+    drop: float = 0.03,
+) -> ThresholdCase:
+    """The digits depth-threshold setting at the given sizes; only the data seed (pool and splits) is drawn."""
+    return ThresholdCase(pool, n_train, splits, depths, width, steps, networks, drop, draw(st.integers(0, 2**31 - 1)))

@@ -90,3 +90,27 @@ def final_weights(spec, weights, x, y, steps):
             current[k] = (params[k] - eta[:, None, None] * g).detach()
     assert torch.equal(current["A"], weights["A"]) and torch.equal(current["v"], weights["v"])
     return current
+
+
+def test_threshold_depth_interpolates_the_first_crossing_in_log2_depth():
+    from estimators.kernel_regression import threshold_depth
+
+    depths = (1, 2, 4, 8)
+    assert threshold_depth(depths, [0.90, 0.92, 0.90, 0.86], 0.03) == pytest.approx(2 + (0.90 - 0.89) / 0.04)
+    assert threshold_depth(depths, [0.92, 0.88, 0.91, 0.80], 0.03) == pytest.approx(1 - 0.01 / 0.04 + 0.0)
+    assert threshold_depth(depths, [0.90, 0.90, 0.89, 0.88], 0.03) == float("inf")  # never 0.03 below
+    with pytest.raises(ValueError, match="increasing depths"):
+        threshold_depth((2, 1), [0.9, 0.8], 0.03)
+    with pytest.raises(ValueError, match="drop"):
+        threshold_depth(depths, [0.9] * 4, 0.0)
+
+
+def test_split_indices_are_seeded_and_sized():
+    from estimators.kernel_regression import split_indices
+
+    first = split_indices(20, 5, 3, seed=1)
+    again = split_indices(20, 5, 3, seed=1)
+    assert [len(s) for s in first] == [5, 5, 5] and all((s == t).all() for s, t in zip(first, again, strict=True))
+    assert not (first[0] == first[1]).all()
+    with pytest.raises(ValueError, match="n_train"):
+        split_indices(5, 5, 1, seed=0)
