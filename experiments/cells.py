@@ -3,7 +3,8 @@
 ``map_cells(function, cells, scheduler, jobs)`` runs ``function(cell)`` for every cell on the cluster of
 ``engine.cluster.dask_client`` (an in-process ``LocalCluster`` of ``jobs`` single-thread workers by
 default, every core; ``--scheduler tcp://HOST:PORT`` for a running cluster, e.g. dask-jobqueue on Slurm),
-streams results back with a progress bar, and returns them in the order of ``cells``. Each task sets
+streams results back with a progress bar, and returns them in the order of ``cells`` (``cost``, if given,
+only orders the submission: the most expensive cells first, so that no long cell starts last). Each task sets
 ``threads`` torch threads (default 1: one worker per core). ``function`` and the cells must pickle
 (module-level functions and plain data), and a cell's result must not depend on which worker ran it:
 every random draw comes from a seed inside the cell.
@@ -45,6 +46,7 @@ def map_cells(
     jobs: int | None = None,
     threads: int = 1,
     desc: str = "cells",
+    cost: Callable[[Cell], float] | None = None,
 ) -> list[Result]:
     """[function(cell) for cell in cells], each cell one Dask task (module docstring)."""
     from distributed import as_completed
@@ -57,7 +59,8 @@ def map_cells(
         raise ValueError(f"threads must be >= 1, got {threads}")
     results: dict[int, Result] = {}
     with dask_client(scheduler, jobs) as (client, _):
-        futures = {client.submit(_in_task, function, cell, threads, pure=False): i for i, cell in enumerate(cells)}
+        order = sorted(range(len(cells)), key=lambda i: -cost(cells[i])) if cost else range(len(cells))
+        futures = {client.submit(_in_task, function, cells[i], threads, pure=False): i for i in order}
         with tqdm(total=len(cells), desc=desc, unit="cell", disable=None) as bar:
             for future in as_completed(futures, loop=client.loop):
                 results[futures[future]] = future.result()

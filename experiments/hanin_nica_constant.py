@@ -2,7 +2,7 @@
 or the prefactor that Hanin & Nica's "~=" leaves out?
 
     python -m experiments.hanin_nica_constant [--budget quick|paper] --out DIR [--widths 16,32,64] [--draws N]
-        [--seed S]
+        [--seed S] [--device auto|cpu|cuda] [--scheduler tcp://HOST:PORT | --jobs N]
 
 Two settings, one input each: ``littwin`` = Eq. 4's vanilla net (``VanillaNet``, input dim 8, unit x, every
 weight matrix in K, no biases: the net of ``littwin2021.eq4.*``); ``hanin-nica`` = Hanin & Nica's
@@ -19,23 +19,27 @@ Budgets: quick = widths 16, 24, 32, beta = 1/16..1/4, 300 draws (seconds; a smok
 24, 32, 48, 64, 96, beta = 1/32, 1/16, 3/32, 1/8, 3/16, 1/4, 40,000 draws. Writes DIR/hanin_nica_constant.json
 (settings, rows, fits, model slopes), .csv (rows) and .png (C(n) against 1/n with the extrapolation; the
 model's local slope against beta).
+Each (setting, n, L) is one Dask task (``experiments.cells``: a LocalCluster on every core by default, ``--jobs
+1`` in this process, or ``--scheduler``), seeded by (seed, setting, n, L) as in the serial loop it replaces:
+the same numbers on any cluster.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 from scipy.stats import t as student_t
-from tqdm import tqdm
 
 from engine import MonteCarlo
 from engine.intervals import Estimates
 from engine.moments import log_eta, weighted_fit
 from estimators import sample_ntk
 from estimators.sampling import derive_seed
+from experiments.cells import add_cluster_arguments, map_cells
 from experiments.outputs import pyplot, write_data
 from models.strategies_hanin_nica import hanin_nica_net
 from models.vanilla import VanillaNet
@@ -58,6 +62,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--draws", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("widths", "draws"):
         if getattr(args, name) is None:
@@ -67,16 +72,37 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def kernel_draws(setting: str, width: int, depth: int, args: argparse.Namespace) -> np.ndarray:
-    """(B,) draws of K(x, x) for one net of ``setting``."""
-    seed = derive_seed(args.seed, NAME, setting, width, depth)
-    if setting == "littwin":
+@dataclasses.dataclass(frozen=True)
+class NetCell:
+    """One Dask task: the draws of one net, ``setting`` at width n and depth L."""
+
+    setting: str
+    width: int
+    depth: int
+    draws: int
+    seed: int
+    device: str
+
+
+def kernel_draws(cell: NetCell) -> np.ndarray:
+    """(B,) draws of K(x, x) for the cell's net."""
+    seed = derive_seed(cell.seed, NAME, cell.setting, cell.width, cell.depth)
+    if cell.setting == "littwin":
         x = np.zeros((1, INPUT_DIM))
         x[0, 0] = 1.0
-        draws = sample_ntk(VanillaNet(INPUT_DIM, depth, width), x, args.draws, seed, device=args.device)
+        draws = sample_ntk(VanillaNet(INPUT_DIM, cell.depth, cell.width), x, cell.draws, seed, device=cell.device)
         return draws.gram[:, 0, 0].numpy()
     x = np.ones((1, INPUT_DIM))  # ||x||^2 / n_0 = 1
-    return hanin_nica_kernel(hanin_nica_net(INPUT_DIM, (width,) * depth), x, MonteCarlo(args.draws, seed, args.device))
+    net = hanin_nica_net(INPUT_DIM, (cell.width,) * cell.depth)
+    return hanin_nica_kernel(net, x, MonteCarlo(cell.draws, seed, cell.device))
+
+
+def net_cell(cell: NetCell) -> dict:
+    """log eta of one net with its delta-method SE, and the pair-counting model's value there."""
+    estimate = log_eta(kernel_draws(cell))
+    return {"setting": cell.setting, "width": cell.width, "depth": cell.depth, "beta": cell.depth / cell.width,
+            "log_eta": float(estimate.estimate[0]), "se": float(estimate.standard_error[0]),
+            "model_log_eta": model_value(cell.setting, cell.width, cell.depth), "draws": cell.draws}  # fmt: skip
 
 
 def model_value(setting: str, width: int, depth: int) -> float:
@@ -126,13 +152,9 @@ def model_slopes(setting: str) -> list[dict]:
 def main(argv: list[str] | None = None) -> dict:
     args = parse(argv)
     started, ratios = time.perf_counter(), BUDGETS[args.budget]["ratios"]
-    jobs = [(s, n, L) for s in SETTINGS for n in args.widths for L in sorted({max(1, round(t * n)) for t in ratios})]
-    rows = []
-    for setting, width, depth in tqdm(jobs, desc=NAME):
-        estimate = log_eta(kernel_draws(setting, width, depth, args))
-        rows.append({"setting": setting, "width": width, "depth": depth, "beta": depth / width,
-                     "log_eta": float(estimate.estimate[0]), "se": float(estimate.standard_error[0]),
-                     "model_log_eta": model_value(setting, width, depth), "draws": args.draws})
+    cells = [NetCell(s, n, L, args.draws, args.seed, args.device)
+             for s in SETTINGS for n in args.widths for L in sorted({max(1, round(t * n)) for t in ratios})]
+    rows = map_cells(net_cell, cells, args.scheduler, args.jobs, desc=NAME, cost=lambda c: c.depth * c.width**2)
     fits, extrapolations, slopes = [], {}, []
     for setting in SETTINGS:
         per_width = []

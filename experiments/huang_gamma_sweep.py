@@ -12,6 +12,8 @@ local rates between consecutive depths in units of L^(1 - 2 gamma) (d log D / d 
 FFNet rows: ``distance_to_quarter`` = max_t |N_L(t) - 1/4| and ``spread`` = max_t N_L - min_t N_L over the
 same angles plus pi, with local log-log slopes (B2: spread ~ 1/L, the distance to 1/4 ~ log L / L).
 Budgets: quick = depths 10, 100, 1000 (about a second); paper = 10, 100, 1000, 10^4, 10^5 (about a minute).
+Serial, unlike the minutes-long sweeps (``experiments.cells``): the paper budget takes about a minute (63 s
+measured on a shared 2-core CPU), less than a cluster would save over its start-up and the longest gamma.
 Writes DIR/huang_gamma_sweep.json, .csv and .png (log-log distance vs L); prints the tables.
 """
 

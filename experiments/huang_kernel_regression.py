@@ -6,7 +6,7 @@ The paper's claim: FFNet accuracy falls toward chance with depth (its normalised
 
     python -m experiments.huang_kernel_regression [--budget quick|paper] --out DIR [--task odd-even|AvB]
         [--depths 1,10,100,1000] [--gammas 0.5,1] [--pool N] [--train N] [--splits R] [--ridge r] [--seed S]
-        [--no-center]
+        [--no-center] [--scheduler tcp://HOST:PORT | --jobs N]
 
 Data: the images of the task's classes (``odd-even``: all 1,797, label = parity; ``3v5``: digits 3 and 5),
 a seeded subsample of ``--pool`` of them, centred by the pool's mean image (label-free) unless
@@ -27,6 +27,10 @@ values on the pool (SD -> 0 is the degeneracy), and the largest condition number
 over the splits.
 Budgets: quick = pool 300, train 100, 3 splits, depths 1, 10, 100, 1000 (seconds); paper = all 1,797
 images, train 500, 10 splits, depths 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000 (minutes).
+Dask tasks (``experiments.cells``: a LocalCluster on every core by default, ``--jobs 1`` in this process, or
+``--scheduler``): the FFNet is one task (its depths are read off one walk through the layers, which splitting
+would repeat), each (ResNet gamma, depth) another (one recursion per depth, as before); each task fits and
+scores every split. Nothing is random past the seeded pool and splits: the same numbers on any cluster.
 Writes DIR/huang_kernel_regression.json (settings + rows), .csv and .png; prints the table and time.
 Measured (odd vs even, seed 0; majority class 0.50): paper budget, FFNet 0.982 (L = 1), 0.978 (10),
 0.927 (100), 0.862 (500), 0.794 +- 0.091 (1000); ResNet gamma = 1/2 and 1: 0.983-0.985 at every depth.
@@ -37,16 +41,17 @@ FFNet accuracy falls toward chance with depth (and its split-to-split spread gro
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from sklearn.datasets import load_digits
-from tqdm import tqdm
 
 from estimators.analytic import normalise, ntk_at_depths
 from estimators.sampling import derive_seed
+from experiments.cells import add_cluster_arguments, map_cells
 from experiments.outputs import pyplot, write_data
 from models.resnet import HuangFFNet, HuangResNet
 
@@ -118,6 +123,28 @@ def evaluate(kernel: np.ndarray, labels: np.ndarray, train_sets: list[np.ndarray
             "offdiag_sd": float(off.std()), "max_condition": float(max(conditions))}  # fmt: skip
 
 
+@dataclasses.dataclass(frozen=True)
+class KernelCell:
+    """One Dask task: the analytic NTK of one architecture (an FFNet, or a ResNet if ``gamma`` is set) at
+    ``depths``, each scored on every split."""
+
+    label: str
+    gamma: float | None
+    depths: tuple[int, ...]
+    inputs: np.ndarray
+    labels: np.ndarray
+    train_sets: tuple[np.ndarray, ...]
+    ridge: float
+
+
+def kernel_cell(cell: KernelCell) -> list[dict]:
+    """One row per depth of the cell (``evaluate``)."""
+    spec = HuangFFNet(64, 1, 1) if cell.gamma is None else HuangResNet(64, 1, 1, cell.gamma)
+    return [{"architecture": cell.label, "gamma": cell.gamma, "depth": depth,
+             **evaluate(kernel, cell.labels, list(cell.train_sets), cell.ridge)}
+            for depth, kernel in ntk_at_depths(spec, cell.inputs, cell.depths).items()]  # fmt: skip
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="quick")
@@ -131,6 +158,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ridge", type=float, default=1e-8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-center", dest="center", action="store_false")
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("depths", "pool", "train", "splits"):
         if getattr(args, name) is None:
@@ -171,14 +199,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     started = time.perf_counter()
     inputs, labels = task_data(args.task, args.pool, args.seed, args.center)
     train_sets = splits(args.pool, args.train, args.splits, args.seed)
-    specs = [("FFNet", None, HuangFFNet(64, 1, 1))] + [
-        (f"ResNet gamma={g:g}", g, HuangResNet(64, 1, 1, g)) for g in args.gammas
-    ]
-    rows = []
-    for label, gamma, spec in tqdm(specs, desc=NAME):
-        for depth, kernel in ntk_at_depths(spec, inputs, args.depths).items():
-            scores = evaluate(kernel, labels, train_sets, args.ridge)
-            rows.append({"architecture": label, "gamma": gamma, "depth": depth, **scores})
+    data = (inputs, labels, tuple(train_sets), args.ridge)
+    cells = [KernelCell("FFNet", None, tuple(args.depths), *data)] + [
+        KernelCell(f"ResNet gamma={g:g}", g, (L,), *data) for g in args.gammas for L in dict.fromkeys(args.depths)
+    ]  # fmt: skip
+    done = map_cells(kernel_cell, cells, args.scheduler, args.jobs, desc=NAME, cost=lambda c: max(c.depths))
+    rows = [row for cell_rows in done for row in cell_rows]
     settings = {"budget": args.budget, "task": args.task, "pool": args.pool, "train": args.train,
                 "test": args.pool - args.train, "splits": args.splits, "ridge": args.ridge, "center": args.center,
                 "seed": args.seed, "depths": list(args.depths), "gammas": list(args.gammas)}  # fmt: skip

@@ -6,7 +6,7 @@ ResNet for contrast. The claims ``theorems/huang_review_batchnorm_degenerates.py
 script draws the whole curve.
 
     python -m experiments.huang_review_depth [--budget quick|paper] --out DIR [--depths 1,2,4,8,16]
-        [--draws N] [--width m] [--gamma g] [--seed S]
+        [--draws N] [--width m] [--gamma g] [--seed S] [--scheduler tcp://HOST:PORT | --jobs N]
 
 Families (A and v fixed, W_l and V_l trained; ResNets alpha = L^-gamma, gamma = 1 by default):
 ``FFNet`` / ``ResNet`` (``models.resnet.HuangFFNet`` / ``HuangResNet``), ``BatchNorm FFNet`` / ``BatchNorm
@@ -25,6 +25,9 @@ the distance to the depth-1 kernel (ResNet-1 for the ResNets, alpha = 1; ``rms_d
 95%, +-1.96 bootstrap standard errors (``engine.moments.bootstrap_statistic``, draws resampled within each
 depth). Monte Carlo noise biases D_L and the distance upward: ``noise_floor`` = sqrt(mean over pairs of
 Var(N_ij) / draws) is the spread that noise alone gives, so a D_L near it is not resolved.
+Each (family, depth)'s draws are one Dask task (``experiments.cells``: a LocalCluster on every core by
+default, ``--jobs 1`` in this process, or ``--scheduler``), deepest first, seeded per family and depth as in
+the serial loop it replaces; the bootstraps run here, on the returned draws: the same numbers on any cluster.
 Budgets: quick = width 32, 8 draws, depths 1, 2, 4 (seconds); paper = width 128, 200 draws, depths
 1, 2, 4, 8, 16, 32, 64 (minutes). Writes DIR/huang_review_depth.json (settings + rows), .csv and .png (two
 log-log panels: spread vs depth and the distance to depth 1 vs depth, one line per family); prints the
@@ -57,11 +60,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from engine.budget import MonteCarlo
 from engine.moments import bootstrap_statistic
 from estimators.sampling import derive_seed
+from experiments.cells import add_cluster_arguments, map_cells
 from experiments.outputs import pyplot, write_data
 from models.resnet import HuangFFNet, HuangResNet
 from models.strategies_review import DepthSweepCase, nugget_circle_inputs
@@ -120,12 +123,27 @@ def cases(width: int, depths: tuple[int, ...], gamma: float, seed: int) -> dict[
     }
 
 
-def family_rows(label: str, case: PlainCase | DepthSweepCase, depths: tuple[int, ...], mc: MonteCarlo) -> list[dict]:
-    """One row per depth: spread, D_L / D_1, mean and the distance to depth 1, each with a bootstrap SE."""
-    first = normalised_draws(case, 1, mc)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class DrawsCell:
+    """One Dask task: the normalised NTK draws of one family at one depth."""
+
+    case: PlainCase | DepthSweepCase
+    depth: int
+    mc: MonteCarlo
+
+
+def draws_cell(cell: DrawsCell) -> np.ndarray:
+    """(draws, pairs): ``normalised_draws`` of the cell's family at its depth (seeded per depth)."""
+    return normalised_draws(cell.case, cell.depth, cell.mc)  # type: ignore[arg-type]
+
+
+def family_rows(label: str, found: dict[int, np.ndarray], depths: tuple[int, ...], mc: MonteCarlo) -> list[dict]:
+    """One row per depth from ``found`` (depth -> ``normalised_draws``): spread, D_L / D_1, mean and the
+    distance to depth 1, each with a bootstrap SE."""
+    first = found[1]
     rows = []
     for depth in depths:
-        draws = first if depth == 1 else normalised_draws(case, depth, mc)  # type: ignore[arg-type]
+        draws = found[depth]
         seed = derive_seed(mc.seed, "bootstrap", depth)
         d = bootstrap_statistic([draws], spread, seed, "spread")
         row = {"family": label, "depth": depth, "draws": draws.shape[0], "pairs": draws.shape[1],
@@ -189,6 +207,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--width", type=int, default=None)
     parser.add_argument("--gamma", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("width", "draws", "depths"):
         if getattr(args, name) is None:
@@ -205,9 +224,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse(argv)
     started = time.perf_counter()
+    families = {label: (case, MonteCarlo(args.draws, derive_seed(args.seed, NAME, label)))
+                for label, case in cases(args.width, args.depths, args.gamma, args.seed).items()}  # fmt: skip
+    cells = [DrawsCell(case, depth, mc) for case, mc in families.values() for depth in args.depths]
+    done = iter(map_cells(draws_cell, cells, args.scheduler, args.jobs, desc=NAME, cost=lambda c: c.depth))
     rows = []
-    for label, case in tqdm(cases(args.width, args.depths, args.gamma, args.seed).items(), desc=NAME):
-        rows += family_rows(label, case, args.depths, MonteCarlo(args.draws, derive_seed(args.seed, NAME, label)))
+    for label, (_, mc) in families.items():
+        rows += family_rows(label, {depth: next(done) for depth in args.depths}, args.depths, mc)
     settings = {"budget": args.budget, "width": args.width, "draws": args.draws, "depths": list(args.depths),
                 "gamma": args.gamma, "seed": args.seed, "dense_angles": list(DENSE_ANGLES), "nugget": NUGGET,
                 "conv_shape": list(CONV_SHAPE), "conv_angles": list(CONV_ANGLES),

@@ -6,6 +6,7 @@ ResNets and linearised GD with the analytic NTK, against width. The claim
 
     python -m experiments.huang_review_trained_vs_kernel [--budget quick|paper] --out DIR [--widths 32,64,...]
         [--networks N] [--steps T] [--depth L] [--input-dim d] [--gammas 0.5,1] [--seed S]
+        [--scheduler tcp://HOST:PORT | --jobs N]
 
 Setting (Huang's: A and v fixed, W_l (and V_l) trained, ReLU; ResNets alpha = L^-gamma): n = 16 training and
 48 test points, synthetic unit inputs in R^d, labels sign x_1 (``models.strategies_review.TrainingCase``,
@@ -17,6 +18,9 @@ and the gap = RMS over the test points of f_T^net - f_T^lin. Per width: the geom
 over ``networks`` networks with a 95% t interval (on log gap). Per family: the OLS slope of log gap on
 log width (rows = networks) with a 95% t interval, over all widths and over the widest three (the local
 rate: Lee et al.'s O(m^-1/2) is asymptotic).
+Each (family, width) is one Dask task (``experiments.cells``: a LocalCluster on every core by default,
+``--jobs 1`` in this process, or ``--scheduler``), widest first; ``prediction_gaps`` seeds every width on its
+own, so one width per task trains the networks of the serial sweep: the same numbers on any cluster.
 Budgets: quick = widths 16, 32, 64, 3 networks, 20 steps (seconds); paper = widths 32..1024, 16 networks,
 100 steps (minutes). Writes DIR/huang_review_trained_vs_kernel.json (settings, rows, slopes), .csv (rows)
 and .png (log-log gap vs width with the fitted lines and a width^-1/2 reference); prints the tables and
@@ -34,18 +38,18 @@ the kernel does change during training, by an amount that vanishes with width.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from engine.budget import MonteCarlo
 from estimators.sampling import derive_seed
+from experiments.cells import add_cluster_arguments, map_cells
 from experiments.lzb_review_softmax_attention import power_law_fit, width_rows
 from experiments.outputs import pyplot, write_data
 from models.resnet import HuangFFNet, HuangResNet
-from models.strategies_review import TrainingCase
 from theorems.huang_review_trained_follows_kernel import prediction_gaps
 
 NAME = "huang_review_trained_vs_kernel"
@@ -75,6 +79,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--input-dim", type=int, default=4)
     parser.add_argument("--gammas", type=lambda s: tuple(float(g) for g in s.split(",")), default=(0.5, 1.0))
     parser.add_argument("--seed", type=int, default=0)
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("widths", "networks", "steps"):
         if getattr(args, name) is None:
@@ -89,13 +94,38 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+@dataclasses.dataclass(frozen=True)
+class WidthCell:
+    """One Dask task: the networks of one family at one width. It carries the fields of ``TrainingCase`` that
+    ``prediction_gaps`` reads, with ``widths`` = this one width (a ``TrainingCase`` needs two)."""
+
+    label: str
+    spec: HuangFFNet | HuangResNet
+    widths: tuple[int]
+    n_train: int
+    n_test: int
+    steps: int
+    data_seed: int
+    networks: int
+    seed: int
+
+
+def width_cell(cell: WidthCell) -> np.ndarray:
+    """(networks,) RMS test gaps at the cell's width (``prediction_gaps``, seeded per width)."""
+    return prediction_gaps(cell, MonteCarlo(cell.networks, derive_seed(cell.seed, NAME, cell.label)))[1]  # type: ignore[arg-type]
+
+
 def measure(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
     """Per (family, width) rows and per family the slopes over all widths and over the widest three."""
     data_seed = derive_seed(args.seed, NAME, "data")
+    nets = families(args.input_dim, args.depth, args.widths[0], args.gammas)
+    cells = [WidthCell(label, spec, (m,), N_TRAIN, N_TEST, args.steps, data_seed, args.networks, args.seed)
+             for label, spec in nets.items() for m in args.widths]  # fmt: skip
+    done = iter(map_cells(width_cell, cells, args.scheduler, args.jobs, desc=NAME, cost=lambda c: c.widths[0]))
     rows, slopes = [], []
-    for label, spec in tqdm(families(args.input_dim, args.depth, args.widths[0], args.gammas).items(), desc=NAME):
-        case = TrainingCase(spec, tuple(args.widths), N_TRAIN, N_TEST, args.steps, data_seed)
-        width, gap = prediction_gaps(case, MonteCarlo(args.networks, derive_seed(args.seed, NAME, label)))
+    for label in nets:
+        width = np.concatenate([np.full(args.networks, float(m)) for m in args.widths])
+        gap = np.concatenate([next(done) for _ in args.widths])
         rows += width_rows(label, "rms_gap", width, gap)
         slopes.append(power_law_fit(label, "rms_gap", width, gap))
         if len(args.widths) > 3:

@@ -4,28 +4,34 @@ ResNet (alpha_l = 0.1/L, branch depth 2) and a DenseNet (alpha = 0.5); x, x' nor
 vectors of dim n0 = n (Eq. 9 takes W^0 n x n; the paper does not state the input dimension).
 
     python -m experiments.littwin_fig3a --budget quick|medium|paper --out DIR [--depths 1,5,10]
-        [--draws N] [--width N] [--seed S] [--device auto|cpu|cuda]
+        [--draws N] [--width N] [--seed S] [--device auto|cpu|cuda] [--scheduler tcp://HOST:PORT | --jobs N]
 
 quick (CI smoke): n = 32, depths 1, 2, 4, 8, 500 draws. medium: n = 100, depths 1..20, 2,000 draws.
 paper: n = 500, depths 1..50, 5,000 draws per point (dominated by the DenseNet at depth 50: 1,275
 matrices). Writes DIR/littwin_fig3a.json, .csv and .png (log-scale V, with 2-SE bars); prints the
 total wall time. Paper, Sec. 6.1: V grows exponentially with depth for vanilla nets and stays
 relatively constant for ResNets and DenseNets; diagonal and off-diagonal V are highly correlated.
+Each (architecture, depth) is one Dask task (``experiments.cells``: a LocalCluster on every core by default,
+``--jobs 1`` in this process, or ``--scheduler``), its draws seeded by (seed, architecture, depth) as in the
+serial loop it replaces: the same numbers on any cluster. Each depth is its own ``sample_ntk`` call (no forward
+pass is shared across depths), so splitting by depth changes nothing in the method.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from engine.moments import normalised_variance
 from estimators.ntk import sample_ntk
 from estimators.sampling import derive_seed
+from experiments.cells import add_cluster_arguments, map_cells
 from experiments.outputs import pyplot, write_data
+from models.base import ArchitectureSpec
 from models.densenet import DenseNet
 from models.resnet import LittwinResNet
 from models.strategies_eta import paper_inputs
@@ -54,6 +60,7 @@ def parse(argv: list[str] | None = None, depths: dict[str, tuple[int, ...]] | No
     parser.add_argument("--width", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     defaults = dict(BUDGETS[args.budget]) | ({"depths": depths[args.budget]} if depths else {})
     for name in ("depths", "draws", "width"):
@@ -64,18 +71,38 @@ def parse(argv: list[str] | None = None, depths: dict[str, tuple[int, ...]] | No
     return args
 
 
+@dataclasses.dataclass(frozen=True)
+class SweepCell:
+    """One Dask task: the draws of one architecture at one design value (a depth, a branch depth)."""
+
+    name: str
+    label: str
+    value: int
+    spec: ArchitectureSpec
+    inputs: tuple
+    draws: int
+    seed: int
+    device: str
+
+
+def sweep_cell(cell: SweepCell) -> dict:
+    """V of K(x,x) and K(x,x') with delta-method SEs, and the means E K, for one (architecture, value)."""
+    seed = derive_seed(cell.seed, cell.name, cell.label, cell.value)
+    gram = sample_ntk(cell.spec, cell.inputs, cell.draws, seed, device=cell.device).gram
+    entries = np.stack([gram[:, 0, 0].numpy(), gram[:, 0, 1].numpy()], axis=1)
+    v = normalised_variance(entries, ("diag", "off"))
+    return {"architecture": cell.label, "x": cell.value, "V_diag": v.estimate[0], "se_diag": v.standard_error[0],
+            "V_off": v.estimate[1], "se_off": v.standard_error[1], "mean_K_diag": entries[:, 0].mean(),
+            "mean_K_off": entries[:, 1].mean(), "draws": cell.draws}  # fmt: skip
+
+
 def sweep(rows_for, args: argparse.Namespace, inputs, name: str) -> list[dict]:
-    """V of K(x,x) and K(x,x') with delta-method SEs, and the means E K, for every (architecture, design
-    value) of ``rows_for``. V(K(x,x')) = Var / E[K]^2 is large wherever E K(x, x') is near 0."""
-    rows, jobs = [], list(rows_for)
-    for label, value, spec in tqdm(jobs, desc=name):
-        gram = sample_ntk(spec, inputs, args.draws, derive_seed(args.seed, name, label, value), device=args.device).gram
-        entries = np.stack([gram[:, 0, 0].numpy(), gram[:, 0, 1].numpy()], axis=1)
-        v = normalised_variance(entries, ("diag", "off"))
-        rows.append({"architecture": label, "x": value, "V_diag": v.estimate[0], "se_diag": v.standard_error[0],
-                     "V_off": v.estimate[1], "se_off": v.standard_error[1], "mean_K_diag": entries[:, 0].mean(),
-                     "mean_K_off": entries[:, 1].mean(), "draws": args.draws})
-    return rows
+    """``sweep_cell`` for every (architecture, design value, spec) of ``rows_for``, one Dask task each (the most
+    weight matrices first). V(K(x,x')) = Var / E[K]^2 is large wherever E K(x, x') is near 0."""
+    cells = [SweepCell(name, label, value, spec, inputs, args.draws, args.seed, args.device)
+             for label, value, spec in rows_for]  # fmt: skip
+    return map_cells(sweep_cell, cells, args.scheduler, args.jobs, desc=name,
+                     cost=lambda cell: len(cell.spec.weight_shapes()))  # fmt: skip
 
 
 def write(rows: list[dict], out: Path, name: str, xlabel: str, meta: dict) -> None:

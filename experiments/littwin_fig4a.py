@@ -2,12 +2,14 @@
 NTK entries vs branch depth m for ResNets with 4 and 10 blocks (alpha_l = 0.1/L), n = 500 (paper).
 
     python -m experiments.littwin_fig4a --budget quick|medium|paper --out DIR [--depths 1,2,4] [--draws N]
-        [--width N] [--seed S]
+        [--width N] [--seed S] [--device auto|cpu|cuda] [--scheduler tcp://HOST:PORT | --jobs N]
 
 ``--depths`` are branch depths m. quick: n = 32, m = 1, 2, 4, 500 draws; medium: n = 100, m = 1..10,
 2,000 draws; paper: n = 500, m = 1..20, 5,000 draws. Inputs as in Fig. 3a (dim n0 = n). Writes
 DIR/littwin_fig4a.json, .csv, .png; prints the total wall time. Paper, Sec. 6.1: "the diagonal and
 off-diagonal elements of the NTK scale exponentially with the depth of each block, as predicted in Thm. 3".
+Each (L, m) is one Dask task (``littwin_fig3a.sweep``: LocalCluster on every core by default, ``--jobs``,
+``--scheduler``), seeded by (seed, L, m) as before: the same numbers on any cluster.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ DenseNet (alpha = 0.5) nets of one fixed width, averaged over ``runs`` random tr
 max(1, 16 // T) independent K_T per split (networks are drawn in blocks of 16).
 
     python -m experiments.littwin_sec62 --budget quick|medium|paper --out DIR [--width N] [--draws T]
-        [--depths 1,2,4] [--train N] [--test N] [--runs R] [--seed S]
+        [--depths 1,2,4] [--train N] [--test N] [--runs R] [--seed S] [--scheduler tcp://HOST:PORT | --jobs N]
 
 quick (CI smoke): 60 + 60 digits, n = 16, T = 1, L = 1, 4, one split. medium: 300 + 300, n = 50, T = 1,
 L = 1..32, 2 splits x 16 networks (minutes on 2 cores). paper-like: 1,000 + 797, n = 100, T = 1,
@@ -15,21 +15,25 @@ Paper: at fixed width, deeper vanilla nets do worse, ResNets and DenseNets do no
 k = train + test inputs is formed without per-matrix k x k blocks (``gram_of_weights``; dense weights,
 as k > n makes the low-rank sampler pointless). A ridge of 1e-8 trace/k keeps K_T(X, X) solvable.
 Writes DIR/littwin_sec62.json, .csv (one row per architecture, depth, split and K_T) and .png (mean +- SD over all K_T).
+Each (split, depth, architecture) is one Dask task (``experiments.cells``: a LocalCluster on every core by
+default, ``--jobs 1`` in this process, or ``--scheduler``), seeded by (seed, split) for the data and (seed,
+architecture, depth, split) for the networks as in the serial loop it replaces: the same numbers on any cluster.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.datasets import load_digits
-from tqdm import tqdm
 
 from estimators.ntk import draw_in_chunks
 from estimators.sampling import derive_seed
+from experiments.cells import add_cluster_arguments, map_cells
 from experiments.littwin_fig3a import architectures
 from experiments.outputs import pyplot, write_data
 from models.base import ArchitectureSpec, Tape
@@ -102,6 +106,31 @@ def accuracy(gram: np.ndarray, y_train: np.ndarray, y_test: np.ndarray) -> float
     return float(((cross @ coefficients).argmax(axis=1) == y_test).mean())
 
 
+@dataclasses.dataclass(frozen=True)
+class SplitCell:
+    """One Dask task: one architecture at one depth on one train/test split."""
+
+    run: int
+    depth: int
+    label: str
+    width: int
+    draws: int
+    train: int
+    test: int
+    seed: int
+
+
+def split_cell(cell: SplitCell) -> list[dict]:
+    """One row per independent K_T of the cell: Eq. 19's test accuracy."""
+    x_train, y_train, x_test, y_test = digits(cell.train, cell.test, derive_seed(cell.seed, cell.run))
+    spec = architectures(cell.width, cell.depth, input_dim=64)[cell.label]
+    grams = averaged_grams(spec, np.concatenate([x_train, x_test]), cell.draws,
+                           derive_seed(cell.seed, cell.label, cell.depth, cell.run))  # fmt: skip
+    return [{"architecture": cell.label, "depth": cell.depth, "run": cell.run, "replicate": replicate,
+             "accuracy": accuracy(gram, y_train, y_test), "width": cell.width, "T": cell.draws, "train": cell.train,
+             "test": cell.test} for replicate, gram in enumerate(grams)]  # fmt: skip
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="quick")
@@ -110,6 +139,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     for name in ("train", "test", "width", "draws", "runs"):
         parser.add_argument(f"--{name}", type=int, default=None)
     parser.add_argument("--depths", type=lambda s: tuple(int(d) for d in s.split(",")), default=None)
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     for name, value in BUDGETS[args.budget].items():
         if getattr(args, name) is None:
@@ -122,17 +152,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse(argv)
     started = time.perf_counter()
-    rows = []
-    jobs = [(run, depth, label, spec) for run in range(args.runs) for depth in args.depths
-            for label, spec in architectures(args.width, depth, input_dim=64).items()]
-    for run, depth, label, spec in tqdm(jobs, desc="littwin_sec62"):
-        x_train, y_train, x_test, y_test = digits(args.train, args.test, derive_seed(args.seed, run))
-        grams = averaged_grams(spec, np.concatenate([x_train, x_test]), args.draws,
-                               derive_seed(args.seed, label, depth, run))
-        for replicate, gram in enumerate(grams):
-            rows.append({"architecture": label, "depth": depth, "run": run, "replicate": replicate,
-                         "accuracy": accuracy(gram, y_train, y_test), "width": args.width, "T": args.draws,
-                         "train": args.train, "test": args.test})
+    digits(args.train, args.test, args.seed)  # a clear error before any task starts if the split does not fit
+    jobs = [SplitCell(run, depth, label, args.width, args.draws, args.train, args.test, args.seed)
+            for run in range(args.runs) for depth in args.depths
+            for label in architectures(args.width, depth, input_dim=64)]  # fmt: skip
+    done = map_cells(split_cell, jobs, args.scheduler, args.jobs, desc="littwin_sec62",
+                     cost=lambda c: c.depth**2 if c.label == "densenet" else c.depth)  # a DenseNet: O(L^2) matrices
+    rows = [row for cell_rows in done for row in cell_rows]
     summary = [{"architecture": a, "depth": d, "mean": float(np.mean(acc)), "sd": float(np.std(acc, ddof=1))
                 if len(acc) > 1 else 0.0, "runs": len(acc)}
                for a in ("vanilla", "resnet", "densenet") for d in args.depths

@@ -5,6 +5,7 @@ bottleneck (one hidden layer of fixed width b).
 
     python -m experiments.lzb_hessian_scaling --budget quick|paper --out DIR [--widths 64,128,...]
         [--draws N] [--depth L] [--activation tanh] [--dataset synthetic|digits] [--steps T] [--seed S]
+        [--scheduler tcp://HOST:PORT | --jobs N]
 
 ||H||: Lanczos on Hessian-vector products at one point of the data set (norm sqrt(d), so the first
 pre-activations are N(0, 1); ``estimators.hessian``, float64, relative residual <= 1e-3). Kernel
@@ -13,21 +14,28 @@ targets s(+-1) (``estimators.training``). Each curve is the geometric mean
 over ``draws`` networks per width; the OLS slope of log quantity on log m (all networks) with its
 standard error is printed and stored. Writes DIR/lzb_hessian_scaling.json (settings, rows, slopes),
 .csv and .png (two log-log panels with reference slopes -1/2 and -1); prints the total wall time.
+Each (architecture, width, Hessian or training) is one Dask task (``experiments.cells``: a LocalCluster on
+every core by default, ``--jobs 1`` in this process, or ``--scheduler``), widest first. ``sweep_widths`` and
+``training_sweep`` seed every width on its own (``derive_seed(seed, width)``), so one width per task draws the
+networks of the serial sweep: the same numbers on any cluster. Memory: each worker holds one width's
+networks at a time (``--jobs`` fewer workers than cores if the widest do not fit side by side).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
+import torch
 
 from engine.statistics import ols_slope
 from estimators.hessian import sweep_widths
 from estimators.sampling import derive_seed
 from estimators.training import training_set, training_sweep
+from experiments.cells import add_cluster_arguments, map_cells
 from experiments.outputs import pyplot, write_data
 from models.lzb import DATASETS, HIDDEN_ACTIVATIONS, LZBNet
 
@@ -62,6 +70,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="tanh")
     parser.add_argument("--dataset", choices=DATASETS, default="synthetic")
     parser.add_argument("--seed", type=int, default=0)
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("widths", "draws", "steps"):
         if getattr(args, name) is None:
@@ -74,25 +83,56 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+@dataclasses.dataclass(frozen=True)
+class WidthCell:
+    """One Dask task: ``part`` ("hessian" or "training") of one architecture at one width."""
+
+    label: str
+    spec: LZBNet
+    width: int
+    part: str
+    x: torch.Tensor
+    dataset: str
+    draws: int
+    steps: int
+    seed: int
+
+
+def width_cell(cell: WidthCell) -> dict[str, np.ndarray]:
+    """||H|| at w0 (part "hessian"), or the kernel change and L_T / L_0 after GD (part "training"), per network."""
+    if cell.part == "hessian":
+        seed = derive_seed(cell.seed, NAME, cell.label, "hessian")
+        return {"hessian_norm": sweep_widths(cell.spec, cell.x, (cell.width,), cell.draws, seed).hessian_norm.numpy()}
+    trained = training_sweep(cell.spec, cell.dataset, N_POINTS, (cell.width,), cell.steps, cell.draws,
+                             derive_seed(cell.seed, NAME, cell.label, "training"))  # fmt: skip
+    return {"kernel_change": trained.kernel_change.numpy(), "loss_ratio": trained.loss_ratio.numpy()}
+
+
 def measure(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
     """Per (case, width) rows of geometric means and per (case, quantity) OLS slopes."""
     input_dim = 64 if args.dataset == "digits" else 4
     x = training_set(args.dataset, N_POINTS, input_dim, derive_seed(args.seed, NAME, "hessian-input"))[0][:1]
+    specs = cases(input_dim, args.depth, args.activation)
+    cells = [WidthCell(label, spec, m, part, x, args.dataset, args.draws, args.steps, args.seed)
+             for label, spec in specs.items() for part in ("hessian", "training") for m in args.widths]  # fmt: skip
+    found: dict[tuple[str, str], list[dict[str, np.ndarray]]] = {}
+    for cell, result in zip(cells, map_cells(width_cell, cells, args.scheduler, args.jobs, desc=NAME,
+                                             cost=lambda c: c.width), strict=True):  # fmt: skip
+        found.setdefault((cell.label, cell.part), []).append(result)
     rows, slopes = [], []
-    for label, spec in tqdm(cases(input_dim, args.depth, args.activation).items(), desc=NAME):
-        hessian = sweep_widths(spec, x, args.widths, args.draws, derive_seed(args.seed, NAME, label, "hessian"))
-        trained = training_sweep(spec, args.dataset, N_POINTS, args.widths, args.steps, args.draws,
-                                 derive_seed(args.seed, NAME, label, "training"))
-        columns = {"hessian_norm": (hessian.width, hessian.hessian_norm),
-                   "kernel_change": (trained.width, trained.kernel_change),
-                   "loss_ratio": (trained.width, trained.loss_ratio)}
-        for quantity, (width, value) in columns.items():
-            log_width, log_value = np.log(width.numpy()), np.log(value.numpy())
+    for label in specs:
+        width = np.concatenate([np.full(args.draws, float(m)) for m in args.widths])
+        hessian, trained = found[(label, "hessian")], found[(label, "training")]
+        columns = {"hessian_norm": np.concatenate([r["hessian_norm"] for r in hessian]),
+                   "kernel_change": np.concatenate([r["kernel_change"] for r in trained]),
+                   "loss_ratio": np.concatenate([r["loss_ratio"] for r in trained])}  # fmt: skip
+        for quantity, value in columns.items():
+            log_width, log_value = np.log(width), np.log(value)
             fit = ols_slope(log_width, log_value, quantity)
             slopes.append({"case": label, "quantity": quantity, "slope": float(fit.estimate[0]),
                            "se": float(fit.standard_error[0])})
             for m in args.widths:
-                at = log_value[width.numpy() == m]
+                at = log_value[width == m]
                 rows.append({"case": label, "quantity": quantity, "width": m,
                              "geometric_mean": float(np.exp(at.mean())), "log_sd": float(at.std(ddof=1)),
                              "draws": len(at)})

@@ -8,6 +8,7 @@ script draws the curves.
 
     python -m experiments.lzb_review_losses [--budget quick|paper] --out DIR [--widths 64,...] [--networks N]
         [--steps T] [--datasets synthetic,digits] [--pl-width m] [--pl-networks N] [--pl-steps T] [--seed S]
+        [--scheduler tcp://HOST:PORT | --jobs N]
 
 Losses (``estimators.training``: ``draw_networks`` + ``train_gradient_descent``, float64): linear-output tanh
 LZB nets of depth 2, n = 16 points (synthetic in R^4, labels sign x_1, or 64-pixel digits, labels even/odd,
@@ -25,6 +26,10 @@ contraction, the OLS slope of log L_t on t over t = T/2..T, over the predicted 2
 lambda_min(K_0) / n) (the slowest mode of r_{t+1} = (I - eta K_0 / n) r_t); per configuration the mean
 ratio with a 95% t interval (Thm 5.1's bound (1 - eta mu)^t is half this rate in log: ratio 1/2), the
 condition number lambda_max / lambda_min of K_0 and log10 L_T / L_0.
+Dask tasks (``experiments.cells``: a LocalCluster on every core by default, ``--jobs 1`` in this process, or
+``--scheduler``): each (dataset, width) of the loss sweep (its networks trained under the three losses, as
+before) and each PL* configuration, seeded per (dataset, width) and per configuration as in the serial loops
+they replace: the same numbers on any cluster.
 Budgets: quick = widths 16, 32, 64, 3 networks, 10 steps, synthetic only; PL* width 64, 3 networks, 40 steps
 (seconds); paper = widths 64..2048, 8 networks, 20 steps, synthetic and digits; PL* width 512, 12 networks,
 100 steps (minutes). Writes DIR/lzb_review_losses.json (settings, rows, slopes, curves, pl_star), .csv
@@ -55,12 +60,12 @@ from pathlib import Path
 
 import numpy as np
 from scipy import stats
-from tqdm import tqdm
 
 from engine.budget import MonteCarlo
 from estimators.hessian import draw_networks
 from estimators.sampling import derive_seed
 from estimators.training import LOSSES, train_gradient_descent, training_set
+from experiments.cells import add_cluster_arguments, map_cells
 from experiments.lzb_review_softmax_attention import power_law_fit, width_rows
 from experiments.outputs import pyplot, write_data
 from models.lzb import DATASETS, LZBNet
@@ -85,55 +90,88 @@ def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def loss_sweep(args: argparse.Namespace, dataset: str) -> tuple[list[dict], list[dict], list[dict]]:
-    """Per (loss, width) rows of kernel change and L_T / L_0, per loss the slopes, per (loss, width) the curve."""
-    input_dim = 64 if dataset == "digits" else SYNTHETIC_DIM
-    x, labels = training_set(dataset, N_POINTS, input_dim, derive_seed(args.seed, NAME, dataset, "data"))
-    base = LZBNet(input_dim, DEPTH, args.widths[0], "tanh", "identity")
-    runs: dict[str, list[tuple[int, object]]] = {loss: [] for loss in LOSSES}
-    for width in args.widths:
-        spec = dataclasses.replace(base, width=width)
-        weights = draw_networks(spec, derive_seed(args.seed, NAME, dataset, width), args.networks)
-        for loss in LOSSES:
-            runs[loss].append((width, train_gradient_descent(spec, weights, x, labels, args.steps, loss)))
+@dataclasses.dataclass(frozen=True)
+class LossCell:
+    """One Dask task: the networks of one width on one dataset, trained under every loss."""
+
+    dataset: str
+    width: int
+    networks: int
+    steps: int
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PLCell:
+    """One Dask task: one PL* configuration."""
+
+    dataset: str
+    input_dim: int
+    depth: int
+    width: int
+    networks: int
+    steps: int
+    seed: int
+
+
+def loss_cell(cell: LossCell) -> dict[str, dict]:
+    """loss -> per network kernel change and L_T / L_0, and the mean curve L_t / L_0 (the same networks start
+    every loss)."""
+    input_dim = 64 if cell.dataset == "digits" else SYNTHETIC_DIM
+    x, labels = training_set(cell.dataset, N_POINTS, input_dim, derive_seed(cell.seed, NAME, cell.dataset, "data"))
+    spec = LZBNet(input_dim, DEPTH, cell.width, "tanh", "identity")
+    weights = draw_networks(spec, derive_seed(cell.seed, NAME, cell.dataset, cell.width), cell.networks)
+    out = {}
+    for loss in LOSSES:
+        run = train_gradient_descent(spec, weights, x, labels, cell.steps, loss)
+        out[loss] = {"kernel_change": run.kernel_change.numpy(), "loss_ratio": run.loss_ratio.numpy(),
+                     "mean_loss_ratio": (run.loss / run.loss[:, :1]).mean(dim=0).tolist()}  # fmt: skip
+    return out
+
+
+def pl_cell(cell: PLCell) -> dict:
+    """Fitted / predicted contraction per network and its mean with a 95% interval, for one configuration."""
+    case = TrainingCase(LZBNet(cell.input_dim, cell.depth, cell.width, "tanh", "identity"), cell.dataset, PL_POINTS,
+                        (cell.width,), cell.steps)  # fmt: skip
+    mc = MonteCarlo(cell.networks, derive_seed(cell.seed, NAME, "pl", cell.dataset, cell.input_dim, cell.depth))
+    run = gd_runs(case, mc)
+    fitted, predicted = contraction_ratios(case, run)
+    ratio = fitted / predicted
+    mean, low, high = mean_interval(ratio)
+    eigenvalues = run.kernel_eigenvalues.numpy()
+    log10_fraction = np.log10(run.loss_ratio.numpy())
+    return {
+        "case": f"{cell.dataset} d={cell.input_dim}, depth {cell.depth}", "ratio": mean, "ratio_ci_low": low,
+        "ratio_ci_high": high, "ratios": ratio.tolist(), "fitted": fitted.tolist(), "predicted": predicted.tolist(),
+        "condition_number": float(np.median(eigenvalues[:, -1] / eigenvalues[:, 0])),
+        "log10_loss_ratio": mean_interval(log10_fraction),
+        "eta_mu": (run.learning_rate.numpy() * eigenvalues[:, 0] / PL_POINTS).tolist(),
+        "loss_curve": (run.loss[0] / run.loss[0, 0]).tolist(),
+    }  # fmt: skip
+
+
+def run_cell(cell: LossCell | PLCell) -> dict:
+    """The one function of ``map_cells``: a loss-sweep cell or a PL* cell."""
+    return loss_cell(cell) if isinstance(cell, LossCell) else pl_cell(cell)
+
+
+def loss_sweep(args: argparse.Namespace, dataset: str, found: list[dict[str, dict]]) -> tuple[list, list, list]:
+    """Per (loss, width) rows of kernel change and L_T / L_0, per loss the slopes, per (loss, width) the curve,
+    from ``found`` (the ``loss_cell`` results of ``dataset``, one per width)."""
     rows, slopes, curves = [], [], []
-    for loss, at_widths in runs.items():
+    for loss in LOSSES:
         label = f"{dataset}, {loss}"
-        width = np.concatenate([np.full(args.networks, float(m)) for m, _ in at_widths])
-        change = np.concatenate([run.kernel_change.numpy() for _, run in at_widths])
-        ratio = np.concatenate([run.loss_ratio.numpy() for _, run in at_widths])
+        width = np.concatenate([np.full(args.networks, float(m)) for m in args.widths])
+        change = np.concatenate([at[loss]["kernel_change"] for at in found])
+        ratio = np.concatenate([at[loss]["loss_ratio"] for at in found])
         for row, m in zip(width_rows(label, "kernel_change", width, change), args.widths, strict=True):
             mean, low, high = mean_interval(ratio[width == m])
             rows.append({**row, "dataset": dataset, "loss": loss, "loss_ratio": mean, "loss_ratio_ci_low": low,
                          "loss_ratio_ci_high": high})  # fmt: skip
         slopes.append({**power_law_fit(label, "kernel_change", width, change), "dataset": dataset, "loss": loss})
-        curves += [{"dataset": dataset, "loss": loss, "width": m,
-                    "mean_loss_ratio": (run.loss / run.loss[:, :1]).mean(dim=0).tolist()}
-                   for m, run in at_widths]  # fmt: skip
+        curves += [{"dataset": dataset, "loss": loss, "width": m, "mean_loss_ratio": at[loss]["mean_loss_ratio"]}
+                   for m, at in zip(args.widths, found, strict=True)]  # fmt: skip
     return rows, slopes, curves
-
-
-def pl_star(args: argparse.Namespace) -> list[dict]:
-    """Per PL* configuration: fitted / predicted contraction per network and its mean with a 95% interval."""
-    results = []
-    for dataset, input_dim, depth in PL_CONFIGS:
-        case = TrainingCase(LZBNet(input_dim, depth, args.pl_width, "tanh", "identity"), dataset, PL_POINTS,
-                            (args.pl_width,), args.pl_steps)  # fmt: skip
-        run = gd_runs(case, MonteCarlo(args.pl_networks, derive_seed(args.seed, NAME, "pl", dataset, input_dim, depth)))
-        fitted, predicted = contraction_ratios(case, run)
-        ratio = fitted / predicted
-        mean, low, high = mean_interval(ratio)
-        eigenvalues = run.kernel_eigenvalues.numpy()
-        log10_fraction = np.log10(run.loss_ratio.numpy())
-        results.append({
-            "case": f"{dataset} d={input_dim}, depth {depth}", "ratio": mean, "ratio_ci_low": low,
-            "ratio_ci_high": high, "ratios": ratio.tolist(), "fitted": fitted.tolist(), "predicted": predicted.tolist(),
-            "condition_number": float(np.median(eigenvalues[:, -1] / eigenvalues[:, 0])),
-            "log10_loss_ratio": mean_interval(log10_fraction),
-            "eta_mu": (run.learning_rate.numpy() * eigenvalues[:, 0] / PL_POINTS).tolist(),
-            "loss_curve": (run.loss[0] / run.loss[0, 0]).tolist(),
-        })  # fmt: skip
-    return results
 
 
 def write(data: dict, out: Path) -> None:
@@ -205,6 +243,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     for name in ("networks", "steps", "pl-width", "pl-networks", "pl-steps"):
         parser.add_argument(f"--{name}", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("widths", "networks", "steps", "datasets", "pl_width", "pl_networks", "pl_steps"):
         if getattr(args, name) is None:
@@ -224,11 +263,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict:
     args = parse(argv)
     started = time.perf_counter()
+    losses = [LossCell(dataset, m, args.networks, args.steps, args.seed) for dataset in args.datasets
+              for m in args.widths]  # fmt: skip
+    configs = [PLCell(dataset, d, depth, args.pl_width, args.pl_networks, args.pl_steps, args.seed)
+               for dataset, d, depth in PL_CONFIGS]  # fmt: skip
+
+    def cost(cell: LossCell | PLCell) -> float:  # network-width-steps, three losses per LossCell
+        return cell.width * cell.networks * cell.steps * (3 if isinstance(cell, LossCell) else 1)
+
+    done = map_cells(run_cell, losses + configs, args.scheduler, args.jobs, desc=NAME, cost=cost)
     rows, slopes, curves = [], [], []
-    for dataset in tqdm(args.datasets, desc=NAME):
-        parts = loss_sweep(args, dataset)
+    for i, dataset in enumerate(args.datasets):
+        parts = loss_sweep(args, dataset, done[i * len(args.widths) : (i + 1) * len(args.widths)])
         rows, slopes, curves = rows + parts[0], slopes + parts[1], curves + parts[2]
-    results = pl_star(args)
+    results = done[len(losses) :]
     settings = {"budget": args.budget, "widths": list(args.widths), "networks": args.networks, "steps": args.steps,
                 "datasets": list(args.datasets), "depth": DEPTH, "activation": "tanh", "n_points": N_POINTS,
                 "synthetic_dim": SYNTHETIC_DIM, "lr": "n / (2 lambda_max(K_0))", "pl_width": args.pl_width,

@@ -7,6 +7,7 @@ a linear-output net for reference. The claims ``theorems/lzb_review_softmax_outp
 
     python -m experiments.lzb_review_softmax_attention [--budget quick|paper] --out DIR [--widths 64,...]
         [--attention-widths 16,...] [--networks N] [--depth L] [--classes C] [--tokens T] [--seed S]
+        [--scheduler tcp://HOST:PORT | --jobs N]
 
 Networks (``models.presets``, tanh hidden activations): ``linear output``, f = v h_L / sqrt(m) of an LZB net
 of depth L on d = 4 inputs; ``softmax output``, f = softmax(z)_0 over C = 4 logits z = V h_L / sqrt(m) of
@@ -19,6 +20,13 @@ space), ``networks`` fresh networks per width. Per width the geometric mean with
 log ||H||); per family the OLS slope of log ||H|| on log m (rows = networks) with a 95% t interval, over
 all widths and over the widest three. Thm 3.2 (linear output): slope -1/2. Softmax output (Sec. 4, C2):
 H_f = sum_ij S_ij grad z_i grad z_j^T + ..., whose first part is Theta(1): slope -> 0.
+Each family is one Dask task (``experiments.cells``: a LocalCluster on every core by default, ``--jobs 1``
+in this process, or ``--scheduler``), seeded per family as in the serial loop it replaces: the same numbers on
+any cluster. Not finer: ``hessian_norms`` seeds the networks of width i by their index in the family's sweep
+(``derive_seed(seed, i)``), so a task per width would draw other networks; four tasks keep them. (As in the
+serial loop, ``hessian_norms`` splits a width's networks into Lanczos chunks that fit in the memory free at the
+time, each chunk with its own Lanczos start: the paper budget's attention at m = 256 needs ~19 GiB free for one
+chunk; with less, e.g. beside another worker, the norms there can differ within the Lanczos tolerance, 1e-3.)
 Budgets: quick = widths 16, 32, 64 (attention 8, 16, 32), 3 networks (seconds); paper = widths 64..2048
 (attention 16..256), 16 networks (minutes). Writes DIR/lzb_review_softmax_attention.json (settings, rows,
 slopes), .csv (rows) and .png (log-log ||H|| vs width, fitted lines, width^-1/2 reference); prints the
@@ -39,16 +47,17 @@ slopes with 95% intervals (widest three in brackets after):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
-from tqdm import tqdm
 
 from engine.statistics import ols_slope
 from estimators.hessian import hessian_norms
 from estimators.sampling import derive_seed
+from experiments.cells import add_cluster_arguments, map_cells
 from experiments.outputs import pyplot, write_data
 from models import presets
 from models.network import Network
@@ -121,6 +130,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--classes", type=int, default=4)
     parser.add_argument("--tokens", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("widths", "attention_widths", "networks"):
         if getattr(args, name) is None:
@@ -135,12 +145,31 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+@dataclasses.dataclass(frozen=True)
+class FamilyCell:
+    """One Dask task: the networks of one family at every width."""
+
+    label: str
+    networks: tuple[Network, ...]
+    dim: int
+    n_networks: int
+    seed: int
+
+
+def family_cell(cell: FamilyCell) -> np.ndarray:
+    """(widths, networks): ||H_f|| at w0 (``hessian_norms``; the networks of width i from ``derive_seed(seed, i)``)."""
+    x = one_input(cell.dim, derive_seed(cell.seed, NAME, cell.label, "input"))
+    return hessian_norms(cell.networks, x, cell.n_networks, derive_seed(cell.seed, NAME, cell.label)).numpy()
+
+
 def measure(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
     """Per (family, width) rows of ||H_f|| and per family the slopes over all widths and over the widest three."""
+    found = families(args)
+    cells = [FamilyCell(label, tuple(networks), dim, args.networks, args.seed)
+             for label, (_, networks, dim) in found.items()]  # fmt: skip
     rows, slopes = [], []
-    for label, (widths, networks, dim) in tqdm(families(args).items(), desc=NAME):
-        x = one_input(dim, derive_seed(args.seed, NAME, label, "input"))
-        norms = hessian_norms(tuple(networks), x, args.networks, derive_seed(args.seed, NAME, label)).numpy()
+    done = map_cells(family_cell, cells, args.scheduler, args.jobs, desc=NAME)
+    for (label, (widths, _, _)), norms in zip(found.items(), done, strict=True):
         width = np.repeat(np.asarray(widths, float), args.networks)
         rows += width_rows(label, "hessian_norm", width, norms.ravel())
         slopes.append(power_law_fit(label, "hessian_norm", width, norms.ravel()))

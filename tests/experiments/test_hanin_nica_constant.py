@@ -10,7 +10,7 @@ from theorems.hanin_nica_setting import first_order_constant, pair_model_limit, 
 
 
 def test_quick_run_writes_fits_extrapolation_and_plot(tmp_path):
-    payload = hanin_nica_constant.main(["--out", str(tmp_path), "--draws", "200"])
+    payload = hanin_nica_constant.main(["--out", str(tmp_path), "--draws", "200", "--jobs", "1"])
     assert {r["setting"] for r in payload["rows"]} == {"littwin", "hanin-nica"}
     assert len(payload["fits"]) == 2 * 3 and set(payload["extrapolation"]) == {"littwin", "hanin-nica"}
     assert all(math.isfinite(f["C"]) and f["C_se"] > 0 for f in payload["fits"])

@@ -9,7 +9,7 @@ from experiments import huang_gamma_sweep, huang_kernel_regression
 
 
 def test_kernel_regression_tiny_run_writes_data_and_plot(tmp_path):
-    tiny = ["--pool", "120", "--train", "60", "--splits", "2", "--depths", "1,1000", "--gammas", "1"]
+    tiny = ["--pool", "120", "--train", "60", "--splits", "2", "--depths", "1,1000", "--gammas", "1", "--jobs", "1"]
     rows = huang_kernel_regression.main(["--out", str(tmp_path), *tiny])
     assert [(r["architecture"], r["depth"]) for r in rows] == [
         ("FFNet", 1), ("FFNet", 1000), ("ResNet gamma=1", 1), ("ResNet gamma=1", 1000)
@@ -28,7 +28,8 @@ def test_kernel_regression_tiny_run_writes_data_and_plot(tmp_path):
 
 def test_kernel_regression_pair_task(tmp_path):
     rows = huang_kernel_regression.main(
-        ["--out", str(tmp_path), "--task", "3v5", "--pool", "80", "--train", "40", "--splits", "1", "--depths", "1"]
+        ["--out", str(tmp_path), "--task", "3v5", "--pool", "80", "--train", "40", "--splits", "1", "--depths", "1",
+         "--jobs", "1"]
     )
     assert len(rows) == 3 and all(r["accuracy_sd"] == 0.0 for r in rows)
 

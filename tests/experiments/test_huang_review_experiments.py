@@ -9,7 +9,7 @@ from experiments import huang_review_depth, huang_review_trained_vs_kernel
 
 
 def test_depth_sweep_quick_run_writes_data_and_plot(tmp_path):
-    rows = huang_review_depth.main(["--out", str(tmp_path), "--budget", "quick"])
+    rows = huang_review_depth.main(["--out", str(tmp_path), "--budget", "quick", "--jobs", "1"])
     families = ["FFNet", "ResNet", "BatchNorm FFNet", "BatchNorm ResNet", "conv FFNet", "conv ResNet"]
     assert [r["family"] for r in rows] == [f for f in families for _ in (1, 2, 4)]
     assert all(-1 <= r["mean_normalised_ntk"] <= 1 and r["spread"] > 0 and r["spread_se"] > 0 for r in rows)
@@ -33,7 +33,7 @@ def test_depth_sweep_bad_options_are_clear_errors(tmp_path, option, match):
 
 
 def test_trained_vs_kernel_quick_run_writes_data_and_plot(tmp_path):
-    rows, slopes = huang_review_trained_vs_kernel.main(["--out", str(tmp_path), "--budget", "quick"])
+    rows, slopes = huang_review_trained_vs_kernel.main(["--out", str(tmp_path), "--budget", "quick", "--jobs", "1"])
     cases = ["FFNet L=2", "ResNet L=2 gamma=0.5", "ResNet L=2 gamma=1"]
     assert [(r["case"], r["width"]) for r in rows] == [(c, m) for c in cases for m in (16, 32, 64)]
     assert all(0 < r["ci_low"] <= r["geometric_mean"] <= r["ci_high"] and r["draws"] == 3 for r in rows)

@@ -13,7 +13,8 @@ from models import DenseNet, LittwinResNet, VanillaNet
 
 
 def test_fig3a_tiny_run_writes_data_and_plot(tmp_path):
-    rows = littwin_fig3a.main(["--out", str(tmp_path), "--depths", "1,3", "--draws", "200", "--width", "16"])
+    tiny = ["--depths", "1,3", "--draws", "200", "--width", "16", "--jobs", "1"]
+    rows = littwin_fig3a.main(["--out", str(tmp_path), *tiny])
     assert {r["architecture"] for r in rows} == {"vanilla", "resnet", "densenet"} and len(rows) == 6
     assert all(r["V_diag"] > 0 and r["se_diag"] > 0 for r in rows)
     data = json.loads((tmp_path / "littwin_fig3a.json").read_text())
@@ -22,7 +23,8 @@ def test_fig3a_tiny_run_writes_data_and_plot(tmp_path):
 
 
 def test_fig4a_tiny_run_sweeps_branch_depth(tmp_path):
-    rows = littwin_fig4a.main(["--out", str(tmp_path), "--depths", "1,2", "--draws", "100", "--width", "8"])
+    tiny = ["--depths", "1,2", "--draws", "100", "--width", "8", "--jobs", "1"]
+    rows = littwin_fig4a.main(["--out", str(tmp_path), *tiny])
     assert len(rows) == 4 and (tmp_path / "littwin_fig4a.png").exists()
     assert sorted({r["x"] for r in rows}) == [1, 2] and {r["architecture"] for r in rows} == {"resnet L=4",
                                                                                                "resnet L=10"}
@@ -30,7 +32,7 @@ def test_fig4a_tiny_run_sweeps_branch_depth(tmp_path):
 
 
 def test_sec62_quick_run_beats_chance(tmp_path):
-    rows = littwin_sec62.main(["--budget", "quick", "--out", str(tmp_path)])
+    rows = littwin_sec62.main(["--budget", "quick", "--out", str(tmp_path), "--jobs", "1"])
     assert len(rows) == 6 * 16  # 3 architectures x 2 depths x 16 single-network kernels
     assert sum(r["accuracy"] for r in rows) / len(rows) > 0.3  # 10 classes: chance is 0.1
     summary = json.loads((tmp_path / "littwin_sec62.json").read_text())["summary"]

@@ -9,7 +9,7 @@ from experiments import lzb_hessian_scaling
 
 def test_tiny_run_writes_data_and_plot(tmp_path):
     rows, slopes = lzb_hessian_scaling.main(
-        ["--out", str(tmp_path), "--widths", "8,16", "--draws", "2", "--steps", "2", "--depth", "1"]
+        ["--out", str(tmp_path), "--widths", "8,16", "--draws", "2", "--steps", "2", "--depth", "1", "--jobs", "1"]
     )
     assert {r["case"] for r in rows} == {"linear output", "softplus output", "tanh output", "bottleneck b=2"}
     assert len(rows) == 4 * 3 * 2 and len(slopes) == 4 * 3

@@ -10,7 +10,7 @@ from experiments import lzb_review_losses, lzb_review_softmax_attention
 
 
 def test_softmax_attention_quick_run_writes_data_and_plot(tmp_path):
-    rows, slopes = lzb_review_softmax_attention.main(["--out", str(tmp_path), "--budget", "quick"])
+    rows, slopes = lzb_review_softmax_attention.main(["--out", str(tmp_path), "--budget", "quick", "--jobs", "1"])
     cases = ["linear output", "softmax output (4 logits)", "attention 1/sqrt(m)", "attention 1/m"]
     assert list(dict.fromkeys(r["case"] for r in rows)) == cases and len(rows) == 4 * 3
     assert all(0 < r["ci_low"] <= r["geometric_mean"] <= r["ci_high"] and r["draws"] == 3 for r in rows)
@@ -24,7 +24,7 @@ def test_softmax_attention_quick_run_writes_data_and_plot(tmp_path):
 
 
 def test_losses_quick_run_writes_data_and_plot(tmp_path):
-    data = lzb_review_losses.main(["--out", str(tmp_path), "--budget", "quick"])
+    data = lzb_review_losses.main(["--out", str(tmp_path), "--budget", "quick", "--jobs", "1"])
     rows, slopes, pl_star = data["rows"], data["slopes"], data["pl_star"]
     losses = ("square", "logistic", "hinge")
     assert [(r["loss"], r["width"]) for r in rows] == [(loss, m) for loss in losses for m in (16, 32, 64)]
