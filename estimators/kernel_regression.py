@@ -101,12 +101,14 @@ def linearised_gd(
 @dataclass(frozen=True)
 class TrainedPredictions:
     """B networks trained by ``train_predict``: ``initial`` and ``final`` outputs at the evaluation points
-    (B, m), ``learning_rate`` eta_b (B,), ``loss`` (B, steps + 1) on the training set."""
+    (B, m), ``learning_rate`` eta_b (B,), ``loss`` (B, steps + 1) on the training set, and ``diverged`` (B,):
+    whose loss became non-finite (their ``final`` is then not finite either)."""
 
     initial: torch.Tensor
     final: torch.Tensor
     learning_rate: torch.Tensor
     loss: torch.Tensor
+    diverged: torch.Tensor
 
 
 def train_predict(
@@ -118,10 +120,12 @@ def train_predict(
     steps: int,
     lr_fraction: float = 0.5,
     max_bytes: int | None = None,
+    allow_divergence: bool = False,
 ) -> TrainedPredictions:
     """Full-batch GD on (1/2n) sum_i (f(x_i) - y_i)^2 over the trained matrices of ``spec`` only, for B networks
     (``weights`` name -> (B, out, in)); eta_b = lr_fraction n / lambda_max(K_0,b). Returns the outputs at
-    ``x_eval`` (m, d) before and after ``steps`` steps. A diverged run is a ValueError naming eta. Preflight:
+    ``x_eval`` (m, d) before and after ``steps`` steps. A diverged run (non-finite loss) is a ValueError naming
+    eta unless ``allow_divergence`` (then read ``diverged``; the networks are independent). Preflight:
     4 weight-sized buffers per network plus activations and their gradients on the n + m points."""
     positive_int("train_predict", "steps", steps)
     if not (isinstance(lr_fraction, int | float) and 0 < lr_fraction < 2):
@@ -148,11 +152,12 @@ def train_predict(
     with torch.no_grad():
         initial = spec.apply(start, evaluation.expand(n_networks, -1, -1))
     current, loss_path = descend(spec, start, inputs, targets, steps, LOSSES["square"], eta)
-    if not torch.isfinite(loss_path).all():
+    diverged = ~torch.isfinite(loss_path).all(dim=1)
+    if diverged.any() and not allow_divergence:
         raise ValueError(f"gradient descent diverged at lr_fraction={lr_fraction} (eta = {eta.tolist()})")
     with torch.no_grad():
         final = spec.apply(current, evaluation.expand(n_networks, -1, -1))
-    return TrainedPredictions(initial.detach(), final.detach(), eta, loss_path)
+    return TrainedPredictions(initial.detach(), final.detach(), eta, loss_path, diverged)
 
 
 def split_indices(n_pool: int, n_train: int, n_splits: int, seed: int) -> list[np.ndarray]:
@@ -167,11 +172,13 @@ def split_indices(n_pool: int, n_train: int, n_splits: int, seed: int) -> list[n
 @dataclass(frozen=True)
 class DepthAccuracies:
     """Test accuracies (R splits, D depths) of NTK kernel regression (``kernel``) and of GD-trained networks
-    (``networks``, the mean over the networks of a split), at ``depths``."""
+    (``networks``, the mean over the networks of a split), at ``depths``; ``diverged`` (R, D): networks whose
+    GD diverged (``network_accuracy``)."""
 
     depths: tuple[int, ...]
     kernel: np.ndarray
     networks: np.ndarray
+    diverged: np.ndarray
 
 
 def kernel_accuracies(
@@ -195,14 +202,19 @@ def kernel_accuracies(
 
 def network_accuracy(
     spec: ArchitectureSpec, x: object, labels: object, train: np.ndarray, steps: int, n_networks: int, seed: int
-) -> float:
-    """Mean over ``n_networks`` networks of ``spec`` (drawn from ``seed``) trained by ``train_predict`` for
-    ``steps`` steps on the rows ``train`` (targets the labels +-1) of their accuracy, class = sign f, on the
-    other rows."""
+) -> tuple[float, int]:
+    """(mean accuracy, number diverged) of ``n_networks`` networks of ``spec`` (drawn from ``seed``) trained by
+    ``train_predict`` for ``steps`` steps on the rows ``train`` (targets the labels +-1), class = sign f on the
+    other rows. A network whose GD diverged (the step eta = n / (2 lambda_max(K_0)) is too large for its
+    kernel's growth: deep, narrow nets) has learned nothing; it scores the majority class of the training
+    labels, the best constant guess, and is counted."""
     inputs, y = np.asarray(x, dtype=np.float64), np.asarray(labels, dtype=np.float64)
     test = np.setdiff1d(np.arange(len(y)), train)
-    run = train_predict(spec, draw_networks(spec, seed, n_networks), inputs[train], y[train], inputs[test], steps)
-    return float(np.mean(np.sign(run.final.numpy()) == y[test]))
+    weights = draw_networks(spec, seed, n_networks)
+    run = train_predict(spec, weights, inputs[train], y[train], inputs[test], steps, allow_divergence=True)
+    majority = 1.0 if y[train].sum() >= 0 else -1.0
+    predicted = np.where(run.diverged.numpy()[:, None], majority, np.sign(run.final.numpy()))
+    return float(np.mean(predicted == y[test])), int(run.diverged.sum())
 
 
 def depth_accuracies(
@@ -220,12 +232,14 @@ def depth_accuracies(
     with networks from ``derive_seed(seed, r, L)``."""
     if not isinstance(spec, HuangFFNet):
         raise ValueError(f"depth_accuracies takes a HuangFFNet (its depth is replaced), got {type(spec).__name__}")
-    networks = np.array([
+    cells = [
         [network_accuracy(dataclasses.replace(spec, depth=depth), x, labels, train, steps, n_networks,
                           derive_seed(seed, r, depth)) for depth in depths]
         for r, train in enumerate(splits)
-    ])  # fmt: skip
-    return DepthAccuracies(tuple(depths), kernel_accuracies(spec, x, labels, splits, depths, ridge), networks)
+    ]  # fmt: skip
+    networks, diverged = np.array(cells, dtype=float)[..., 0], np.array(cells, dtype=float)[..., 1].astype(int)
+    kernel = kernel_accuracies(spec, x, labels, splits, depths, ridge)
+    return DepthAccuracies(tuple(depths), kernel, networks, diverged)
 
 
 def threshold_depth(depths: Sequence[int], accuracy: object, drop: float) -> float:

@@ -13,7 +13,9 @@ the dataset mean, label +1 for an even digit), rows scaled to unit norm; ``--spl
 Kernel (``kernel_accuracies``): ridgeless (1e-8 x mean diagonal) regression with the infinite-width NTK (A, v
 fixed, W_l trained), class = sign f. Networks (``network_accuracy``): Huang's FFNet at width ``--width``,
 ``--networks`` per split and depth, ``--steps`` steps of full-batch GD on the square loss at
-eta = n / (2 lambda_max(K_0)), class = sign f; each (split, depth) cell is one Dask task (``experiments.cells``:
+eta = n / (2 lambda_max(K_0)), class = sign f (a network whose GD diverges scores the training set's majority
+class, and is counted: deep finite nets outgrow the step chosen from their initial kernel); each (split, depth)
+cell is one Dask task (``experiments.cells``:
 a LocalCluster on every core by default, or ``--scheduler``), seeded by (seed, split, depth).
 Threshold (``threshold_depth``): on the split-mean curve, the log2 depth where accuracy first falls ``--drop``
 below its best, interpolated in log2 depth; "beyond" when the curve never falls that far on the grid (read
@@ -66,7 +68,7 @@ class NetworkCell:
     train: np.ndarray
 
 
-def network_cell(cell: NetworkCell) -> float:
+def network_cell(cell: NetworkCell) -> tuple[float, int]:
     spec = HuangFFNet(cell.x.shape[1], cell.depth, cell.width)
     seed = derive_seed(cell.seed, NAME, cell.split, cell.depth)
     return network_accuracy(spec, cell.x, cell.labels, cell.train, cell.steps, cell.networks, seed)
@@ -160,10 +162,13 @@ def main(argv: list[str] | None = None) -> tuple[list[dict], dict[str, Any]]:
     kernel = kernel_accuracies(HuangFFNet(64, 1, args.width), x, labels, splits, args.depths)
     cells = [NetworkCell(r, depth, args.width, args.steps, args.networks, args.seed, x, labels, train)
              for r, train in enumerate(splits) for depth in args.depths]  # fmt: skip
-    networks = np.array(map_cells(network_cell, cells, args.scheduler, args.jobs, desc=NAME)).reshape(kernel.shape)
+    results = np.array(map_cells(network_cell, cells, args.scheduler, args.jobs, desc=NAME), dtype=float)
+    networks = results[:, 0].reshape(kernel.shape)
+    diverged = results[:, 1].astype(int).reshape(kernel.shape)
     found = thresholds(args.depths, kernel, networks, args.drop)
     rows = [{"depth": depth, "kernel_accuracy": float(kernel[:, j].mean()), "kernel_sd": float(kernel[:, j].std()),
-             "networks_accuracy": float(networks[:, j].mean()), "networks_sd": float(networks[:, j].std())}
+             "networks_accuracy": float(networks[:, j].mean()), "networks_sd": float(networks[:, j].std()),
+             "networks_diverged": int(diverged[:, j].sum())}
             for j, depth in enumerate(args.depths)]  # fmt: skip
     settings = {"budget": args.budget, "pool": args.pool, "train": args.train, "test": args.pool - args.train,
                 "splits": args.splits, "depths": list(args.depths), "width": args.width, "steps": args.steps,
@@ -173,7 +178,7 @@ def main(argv: list[str] | None = None) -> tuple[list[dict], dict[str, Any]]:
     write(rows, found, args.out, settings)
     for r in rows:
         print(f"L={r['depth']:>4}: kernel {r['kernel_accuracy']:.3f} +- {r['kernel_sd']:.3f}   networks "
-              f"{r['networks_accuracy']:.3f} +- {r['networks_sd']:.3f}")  # fmt: skip
+              f"{r['networks_accuracy']:.3f} +- {r['networks_sd']:.3f} ({r['networks_diverged']} diverged)")
     for key in ("kernel", "networks", "difference"):
         t = found[key]
         where = "beyond the grid" if t["beyond_grid"] else f"log2 {t['log2']:.2f} (L = {2 ** t['log2']:.1f})"

@@ -167,8 +167,8 @@ def training_cases(
 @dataclass(frozen=True)
 class ThresholdCase:
     """Digits (odd vs even) depth-threshold setting: a seeded pool of ``pool`` images, ``splits`` random splits
-    with ``n_train`` training images, FFNets of each of ``depths`` (width ``width``, GD for ``steps`` steps,
-    ``networks`` per split), and the accuracy ``drop`` below the best that defines the threshold."""
+    with ``n_train`` training images, FFNets of each of ``depths`` (width ``width``, GD for ``steps`` steps),
+    and the accuracy ``drop`` below the best that defines the threshold."""
 
     pool: int
     n_train: int
@@ -176,12 +176,11 @@ class ThresholdCase:
     depths: tuple[int, ...]
     width: int
     steps: int
-    networks: int
     drop: float
     data_seed: int
 
     def __post_init__(self) -> None:
-        for name in ("pool", "n_train", "splits", "width", "steps", "networks"):
+        for name in ("pool", "n_train", "splits", "width", "steps"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"ThresholdCase.{name} must be a positive int, got {value!r}")
@@ -196,21 +195,20 @@ class ThresholdCase:
 
     def to_json(self) -> dict[str, Any]:
         return {"pool": self.pool, "n_train": self.n_train, "splits": self.splits, "depths": list(self.depths),
-                "width": self.width, "steps": self.steps, "networks": self.networks, "drop": self.drop,
+                "width": self.width, "steps": self.steps, "drop": self.drop,
                 "data_seed": self.data_seed}  # fmt: skip
 
 
 @st.composite
 def threshold_cases(
     draw: st.DrawFn,
-    pool: int = 300,
-    n_train: int = 60,
-    splits: int = 5,
-    depths: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
+    pool: int = 400,
+    n_train: int = 100,
+    splits: int = 10,
+    depths: tuple[int, ...] = (1, 64),
     width: int = 256,
     steps: int = 60,
-    networks: int = 1,
     drop: float = 0.03,
 ) -> ThresholdCase:
     """The digits depth-threshold setting at the given sizes; only the data seed (pool and splits) is drawn."""
-    return ThresholdCase(pool, n_train, splits, depths, width, steps, networks, drop, draw(st.integers(0, 2**31 - 1)))
+    return ThresholdCase(pool, n_train, splits, depths, width, steps, drop, draw(st.integers(0, 2**31 - 1)))
