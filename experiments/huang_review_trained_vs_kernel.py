@@ -10,7 +10,7 @@ ResNets and linearised GD with the analytic NTK, against width. The claim
 
 Setting (Huang's: A and v fixed, W_l (and V_l) trained, ReLU; ResNets alpha = L^-gamma): n = 16 training and
 48 test points, synthetic unit inputs in R^d, labels sign x_1 (``models.strategies_review.TrainingCase``,
-data from ``--seed``). Per network (``prediction_gaps`` of the claim module, float64): T full-batch GD steps
+data from ``--seed``). Per network (``gaps_at_width`` of the claim module, float64): T full-batch GD steps
 on the square loss with eta = n / (2 lambda_max(K_0)), and the linearised predictor with the analytic
 Theta from the network's own f_0,
     f_T^lin(x) = f_0(x) - Theta(x, X) Theta^+ (I - (I - eta Theta / n)^T) (f_0(X) - y)   (Lee et al. 2019),
@@ -19,7 +19,7 @@ over ``networks`` networks with a 95% t interval (on log gap). Per family: the O
 log width (rows = networks) with a 95% t interval, over all widths and over the widest three (the local
 rate: Lee et al.'s O(m^-1/2) is asymptotic).
 Each (family, width) is one Dask task (``experiments.cells``: a LocalCluster on every core by default,
-``--jobs 1`` in this process, or ``--scheduler``), widest first; ``prediction_gaps`` seeds every width on its
+``--jobs 1`` in this process, or ``--scheduler``), widest first; ``gaps_at_width`` seeds every width on its
 own, so one width per task trains the networks of the serial sweep: the same numbers on any cluster.
 Budgets: quick = widths 16, 32, 64, 3 networks, 20 steps (seconds); paper = widths 32..1024, 16 networks,
 100 steps (minutes). Writes DIR/huang_review_trained_vs_kernel.json (settings, rows, slopes), .csv (rows)
@@ -50,7 +50,8 @@ from experiments.cells import add_cluster_arguments, map_cells
 from experiments.lzb_review_softmax_attention import power_law_fit, width_rows
 from experiments.outputs import pyplot, write_data
 from models.resnet import HuangFFNet, HuangResNet
-from theorems.huang_review_trained_follows_kernel import prediction_gaps
+from models.strategies_review import TrainingCase
+from theorems.huang_review_trained_follows_kernel import gaps_at_width
 
 NAME = "huang_review_trained_vs_kernel"
 BUDGETS = {
@@ -96,32 +97,28 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 @dataclasses.dataclass(frozen=True)
 class WidthCell:
-    """One Dask task: the networks of one family at one width. It carries the fields of ``TrainingCase`` that
-    ``prediction_gaps`` reads, with ``widths`` = this one width (a ``TrainingCase`` needs two)."""
+    """One Dask task: the networks of one family at one width."""
 
     label: str
-    spec: HuangFFNet | HuangResNet
-    widths: tuple[int]
-    n_train: int
-    n_test: int
-    steps: int
-    data_seed: int
+    case: TrainingCase
+    width: int
     networks: int
     seed: int
 
 
 def width_cell(cell: WidthCell) -> np.ndarray:
-    """(networks,) RMS test gaps at the cell's width (``prediction_gaps``, seeded per width)."""
-    return prediction_gaps(cell, MonteCarlo(cell.networks, derive_seed(cell.seed, NAME, cell.label)))[1]  # type: ignore[arg-type]
+    """(networks,) RMS test gaps at the cell's width (the claim's ``gaps_at_width``, seeded per width)."""
+    return gaps_at_width(cell.case, cell.width, MonteCarlo(cell.networks, derive_seed(cell.seed, NAME, cell.label)))
 
 
 def measure(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
     """Per (family, width) rows and per family the slopes over all widths and over the widest three."""
     data_seed = derive_seed(args.seed, NAME, "data")
     nets = families(args.input_dim, args.depth, args.widths[0], args.gammas)
-    cells = [WidthCell(label, spec, (m,), N_TRAIN, N_TEST, args.steps, data_seed, args.networks, args.seed)
+    cells = [WidthCell(label, TrainingCase(spec, args.widths, N_TRAIN, N_TEST, args.steps, data_seed), m,
+                       args.networks, args.seed)
              for label, spec in nets.items() for m in args.widths]  # fmt: skip
-    done = iter(map_cells(width_cell, cells, args.scheduler, args.jobs, desc=NAME, cost=lambda c: c.widths[0]))
+    done = iter(map_cells(width_cell, cells, args.scheduler, args.jobs, desc=NAME, cost=lambda c: c.width))
     rows, slopes = [], []
     for label in nets:
         width = np.concatenate([np.full(args.networks, float(m)) for m in args.widths])

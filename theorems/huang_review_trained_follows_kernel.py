@@ -43,23 +43,26 @@ from models.strategies_review import TrainingCase, training_cases
 QUANTITY = "slope of log RMS(f_T^net - f_T^lin) on log width"
 
 
-def prediction_gaps(case: TrainingCase, mc: MonteCarlo) -> tuple[np.ndarray, np.ndarray]:
-    """(widths, RMS test gaps), one row per network: ``mc.n_draws`` trained networks at each width."""
+def gaps_at_width(case: TrainingCase, width: int, mc: MonteCarlo) -> np.ndarray:
+    """(mc.n_draws,) RMS test gaps f_T^net - f_T^lin of networks of ``case.spec`` at ``width``, drawn from
+    ``derive_seed(mc.seed, "width", width)``."""
     n = case.n_train
     x, labels = training_set("synthetic", n + case.n_test, case.spec.input_dim, case.data_seed)
     x, y = x / x.norm(dim=1, keepdim=True), labels[:n]
     theta = analytic_kernels(case.spec, x).ntk
-    widths, gaps = [], []
-    for width in case.widths:
-        spec = dataclasses.replace(case.spec, width=width)
-        weights = draw_networks(spec, derive_seed(mc.seed, "width", width), mc.n_draws)
-        run = train_predict(spec, weights, x[:n], y, x, case.steps)
-        f0, f_net = run.initial.numpy(), run.final.numpy()
-        step = run.learning_rate.numpy() / n
-        f_lin = f0 + linearised_gd(theta[:n, :n], theta[:, :n], f0[:, :n] - y.numpy(), step, case.steps)
-        gaps.append(np.sqrt(np.mean((f_net[:, n:] - f_lin[:, n:]) ** 2, axis=1)))
-        widths.append(np.full(mc.n_draws, float(width)))
-    return np.concatenate(widths), np.concatenate(gaps)
+    spec = dataclasses.replace(case.spec, width=width)
+    run = train_predict(spec, draw_networks(spec, derive_seed(mc.seed, "width", width), mc.n_draws), x[:n], y, x,
+                        case.steps)  # fmt: skip
+    f0, f_net = run.initial.numpy(), run.final.numpy()
+    f_lin = f0 + linearised_gd(theta[:n, :n], theta[:, :n], f0[:, :n] - y.numpy(), run.learning_rate.numpy() / n,
+                               case.steps)  # fmt: skip
+    return np.sqrt(np.mean((f_net[:, n:] - f_lin[:, n:]) ** 2, axis=1))
+
+
+def prediction_gaps(case: TrainingCase, mc: MonteCarlo) -> tuple[np.ndarray, np.ndarray]:
+    """(widths, RMS test gaps), one row per network: ``gaps_at_width`` at each of ``case.widths``."""
+    widths = np.repeat(np.asarray(case.widths, dtype=float), mc.n_draws)
+    return widths, np.concatenate([gaps_at_width(case, width, mc) for width in case.widths])
 
 
 def gap_width_slope(case: TrainingCase, mc: MonteCarlo) -> Estimates:
