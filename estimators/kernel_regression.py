@@ -121,15 +121,21 @@ def train_predict(
     lr_fraction: float = 0.5,
     max_bytes: int | None = None,
     allow_divergence: bool = False,
+    max_learning_rate: float | None = None,
 ) -> TrainedPredictions:
     """Full-batch GD on (1/2n) sum_i (f(x_i) - y_i)^2 over the trained matrices of ``spec`` only, for B networks
-    (``weights`` name -> (B, out, in)); eta_b = lr_fraction n / lambda_max(K_0,b). Returns the outputs at
+    (``weights`` name -> (B, out, in)); eta_b = lr_fraction n / lambda_max(K_0,b), capped at ``max_learning_rate``
+    (e.g. a step that must also be stable for another kernel run beside it). Returns the outputs at
     ``x_eval`` (m, d) before and after ``steps`` steps. A diverged run (non-finite loss) is a ValueError naming
     eta unless ``allow_divergence`` (then read ``diverged``; the networks are independent). Preflight:
     4 weight-sized buffers per network plus activations and their gradients on the n + m points."""
     positive_int("train_predict", "steps", steps)
     if not (isinstance(lr_fraction, int | float) and 0 < lr_fraction < 2):
         raise ValueError(f"train_predict.lr_fraction must be in (0, 2) (the stability limit), got {lr_fraction!r}")
+    if max_learning_rate is not None and not (
+        isinstance(max_learning_rate, int | float) and np.isfinite(max_learning_rate) and max_learning_rate > 0
+    ):
+        raise ValueError(f"train_predict.max_learning_rate must be a finite number > 0, got {max_learning_rate!r}")
     start = check_weights(spec, weights, "train_predict.weights")
     inputs, evaluation = spec.check_inputs(x), spec.check_inputs(x_eval)
     targets = torch.as_tensor(np.asarray(y, dtype=np.float64))
@@ -149,6 +155,8 @@ def train_predict(
     if not bool((top > 0).all()):
         raise ValueError("train_predict got a network with K_0 = 0 (f constant near w0: a dead ReLU net?)")
     eta = lr_fraction * n / top
+    if max_learning_rate is not None:
+        eta = eta.clamp(max=float(max_learning_rate))
     with torch.no_grad():
         initial = spec.apply(start, evaluation.expand(n_networks, -1, -1))
     current, loss_path = descend(spec, start, inputs, targets, steps, LOSSES["square"], eta)

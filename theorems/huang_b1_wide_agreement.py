@@ -8,9 +8,11 @@ forward pass, q = sqrt(2) ReLU); the NTK counts the matrices the spec trains (A 
 unit inputs (|cos| <= 0.95). Estimated (float64, exact low-rank sampler): per draw GPK(x,x), GPK(x,x') =
 <x_L, x_L'>/n and NTK(x,x), NTK(x,x'); per entry (mean - analytic) / analytic diagonal, with its t standard
 error. Decided: every relative error within +-0.03 (TOST, family-wise alpha = 0.01 over 4 entries x
-examples). Power: at 1,500 draws the relative standard deviation of K is <= sqrt(5 L / n) ~ 0.3, so the
-standard error is <= 0.008 (measured 0.001-0.007) and the finite-width bias O(L / n) is <= 0.02 (measured:
-all |errors| <= 0.008 over three seeds); a true claim passes, an error of 0.06 is refuted.
+examples). Power: at 6,000 draws the relative standard deviation of K is <= sqrt(5 L / n) ~ 0.3, so the
+standard error is <= 0.005 (measured 0.004) and the finite-width bias O(L / n) is <= 0.02 (measured:
+all |errors| <= 0.008 over three seeds); a true claim passes, an error of 0.06 is refuted. At 1,500 draws
+(SE up to 0.0085) the power table's seeds 1-20 averaged a predicted power of 0.86 (seed 12 inconclusive at
+-0.010 with SE 0.0085; seeds 10 and 14 at 0.45 and 0.32); at 6,000 those seeds predict 0.99.
 False twin: the analytic NTK of the other reading of which layers are trained (A and v counted when they
 are fixed, and vice versa; THEOREMS.md's textbook recursion Theta_l = Sigma_l + Theta_{l-1} Sigma_dot_l is
 the all-trained one). The NTK then differs by Sigma_0 P_0 + Sigma_L, i.e. >= 2/L relatively for the FFNet.
@@ -47,7 +49,7 @@ AGREEMENT = Claim(
     measure=relative_errors,
     prediction=0.0,
     rule=within(0.03, quantity="(mean K_m - K_inf) / K_inf(x,x)"),
-    n_draws=Sizes(quick=1_500, standard=10_000, paper=40_000),
+    n_draws=Sizes(quick=6_000, standard=10_000, paper=40_000),
     n_examples=Sizes(quick=3, standard=12, paper=40),
 )
 

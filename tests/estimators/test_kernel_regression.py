@@ -75,6 +75,20 @@ def test_train_predict_moves_only_the_trained_matrices_and_matches_train_square_
         train_predict(lzb, draw_networks(lzb, 0, 1), x, y[:5], x, 3)
 
 
+def test_train_predict_caps_the_step_at_max_learning_rate():
+    spec = HuangFFNet(3, 2, 16)
+    x, y = training_set("synthetic", 8, 3, seed=4)
+    x = x / x.norm(dim=1, keepdim=True)
+    weights = draw_networks(spec, 5, 3)
+    free = train_predict(spec, weights, x, y, x, 5).learning_rate
+    cap = float(free.min() + free.max()) / 2
+    capped = train_predict(spec, weights, x, y, x, 5, max_learning_rate=cap).learning_rate
+    assert torch.equal(capped, free.clamp(max=cap)) and (capped < free).any() and (capped == free).any()
+    for bad in (0.0, -1.0, float("nan"), "1"):
+        with pytest.raises(ValueError, match="max_learning_rate must be a finite number > 0"):
+            train_predict(spec, weights, x, y, x, 5, max_learning_rate=bad)
+
+
 def final_weights(spec, weights, x, y, steps):
     """GD by hand on the trained matrices only (W1, W2), eta_b = n / (2 lambda_max(K_0))."""
     from estimators.hessian import ntk_gram
