@@ -133,8 +133,9 @@ def train_predict(
     if not (isinstance(lr_fraction, int | float) and 0 < lr_fraction < 2):
         raise ValueError(f"train_predict.lr_fraction must be in (0, 2) (the stability limit), got {lr_fraction!r}")
     if max_learning_rate is not None and not (
-        isinstance(max_learning_rate, int | float) and np.isfinite(max_learning_rate) and max_learning_rate > 0
-    ):
+        isinstance(max_learning_rate, int | float) and not isinstance(max_learning_rate, bool)
+        and np.isfinite(max_learning_rate) and max_learning_rate > 0
+    ):  # fmt: skip
         raise ValueError(f"train_predict.max_learning_rate must be a finite number > 0, got {max_learning_rate!r}")
     start = check_weights(spec, weights, "train_predict.weights")
     inputs, evaluation = spec.check_inputs(x), spec.check_inputs(x_eval)

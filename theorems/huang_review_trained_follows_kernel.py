@@ -11,7 +11,7 @@ Predictor compared: T steps of GD with the analytic kernel Theta_inf (``estimato
 network's own f_0, f_T^lin(x) = f_0(x) - Theta(x, X) Theta^+ (I - (I - eta Theta / n)^T) (f_0(X) - y)
 (``estimators.kernel_regression.linearised_gd``, Lee et al. Eq. 9-11), at the network's own step (Lee et
 al. train both with one learning rate) eta_b = n / (2 max(lambda_max(K_0,b), lambda_max(Theta))): half the
-stability limit of the slower-converging of the two (the cap by Theta added after the power table's seed 10
+stability limit of the stiffer of the two kernels (the cap by Theta added after the power table's seed 10
 drew a width-32 net with lambda_max(K_0) < lambda_max(Theta) / 4, where Theta's GD at K_0's step diverges);
 as T -> inf it is Theta-kernel regression of y - f_0 added to f_0.
 Drawn (``models.strategies_review.training_cases``): FFNet or ResNet (gamma in [1/2, 1]) of depth 2-3, input

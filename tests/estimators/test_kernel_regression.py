@@ -84,7 +84,7 @@ def test_train_predict_caps_the_step_at_max_learning_rate():
     cap = float(free.min() + free.max()) / 2
     capped = train_predict(spec, weights, x, y, x, 5, max_learning_rate=cap).learning_rate
     assert torch.equal(capped, free.clamp(max=cap)) and (capped < free).any() and (capped == free).any()
-    for bad in (0.0, -1.0, float("nan"), "1"):
+    for bad in (0.0, -1.0, float("nan"), "1", True):
         with pytest.raises(ValueError, match="max_learning_rate must be a finite number > 0"):
             train_predict(spec, weights, x, y, x, 5, max_learning_rate=bad)
 
